@@ -1,0 +1,190 @@
+// libgelu's C API (include/gelu/gelu.h): argument checks, the activation names, and the split
+// of large arrays across threads. Work is cut into fixed blocks, so results (the Gaussian
+// parameter sums included) are bitwise the same for every thread count.
+
+#include <gelu/gelu.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdint>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "src/kernels.hpp"
+
+namespace {
+
+constexpr const char* kActNames[] = {
+#define X(ID, NAME, ENUM, DESC) #NAME,
+#include "src/act/activations.def"
+#undef X
+};
+static_assert(sizeof(kActNames) / sizeof(kActNames[0]) == GELU_ACT_COUNT,
+              "activations.def and GELU_ACT_COUNT disagree");
+
+// Elements per block. A block is the unit of threading and of the Gaussian partial sums;
+// 16K elements (~20 us of work) keep thread hand-off cheap relative to the work.
+constexpr size_t kBlock = size_t{1} << 14;
+// Below this many elements everything runs on the caller's thread.
+constexpr size_t kMinParallel = size_t{1} << 16;
+
+std::atomic<int> g_num_threads{0};  // 0: all cores
+
+int DefaultThreads() {
+  const unsigned hc = std::thread::hardware_concurrency();
+  return hc == 0 ? 1 : static_cast<int>(std::min(hc, 256u));
+}
+
+int ThreadsFor(size_t n) {
+  if (n < kMinParallel) return 1;
+  const int want = gelu_get_num_threads();
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  return static_cast<int>(std::min<size_t>(static_cast<size_t>(want), blocks));
+}
+
+// Runs fn(block_index, begin, count) for every block, on up to ThreadsFor(n) threads; blocks
+// are handed out in order from a shared counter.
+template <class Fn>
+void ForEachBlock(size_t n, const Fn& fn) {
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  auto run_block = [&](size_t b) {
+    const size_t begin = b * kBlock;
+    fn(b, begin, std::min(kBlock, n - begin));
+  };
+  const int threads = ThreadsFor(n);
+  if (threads <= 1) {
+    for (size_t b = 0; b < blocks; ++b) run_block(b);
+    return;
+  }
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t b = next.fetch_add(1); b < blocks; b = next.fetch_add(1)) run_block(b);
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(static_cast<size_t>(threads - 1));
+  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
+  worker();
+  for (auto& th : pool) th.join();
+}
+
+bool ValidAct(gelu_act act) {
+  const int a = static_cast<int>(act);
+  return a >= 0 && a < GELU_ACT_COUNT;
+}
+
+// Partial overlap of input and output would read values already overwritten.
+bool OverlapsPartly(const float* in, const float* out, size_t n) {
+  if (in == out || n == 0) return false;
+  const auto a = reinterpret_cast<std::uintptr_t>(in);
+  const auto b = reinterpret_cast<std::uintptr_t>(out);
+  const std::uintptr_t bytes = n * sizeof(float);
+  return a < b + bytes && b < a + bytes;
+}
+
+bool ValidGaussian(float mu, float sigma) {
+  return std::isfinite(mu) && std::isfinite(sigma) && sigma > 0.0f;
+}
+
+}  // namespace
+
+extern "C" {
+
+gelu_status gelu_forward_f32(gelu_act act, size_t n, const float* x, float* y) {
+  if (!ValidAct(act)) return GELU_ERR_INVALID_ARGUMENT;
+  if (n == 0) return GELU_OK;
+  if (x == nullptr || y == nullptr || OverlapsPartly(x, y, n)) return GELU_ERR_INVALID_ARGUMENT;
+  const int a = static_cast<int>(act);
+  ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
+    gelu::KernelForwardF32(a, count, x + begin, y + begin);
+  });
+  return GELU_OK;
+}
+
+gelu_status gelu_backward_f32(gelu_act act, size_t n, const float* x, const float* dy, float* dx) {
+  if (!ValidAct(act)) return GELU_ERR_INVALID_ARGUMENT;
+  if (n == 0) return GELU_OK;
+  if (x == nullptr || dy == nullptr || dx == nullptr || OverlapsPartly(x, dx, n) ||
+      OverlapsPartly(dy, dx, n)) {
+    return GELU_ERR_INVALID_ARGUMENT;
+  }
+  const int a = static_cast<int>(act);
+  ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
+    gelu::KernelBackwardF32(a, count, x + begin, dy + begin, dx + begin);
+  });
+  return GELU_OK;
+}
+
+gelu_status gelu_gaussian_forward_f32(float mu, float sigma, size_t n, const float* x, float* y) {
+  if (!ValidGaussian(mu, sigma)) return GELU_ERR_INVALID_ARGUMENT;
+  if (n == 0) return GELU_OK;
+  if (x == nullptr || y == nullptr || OverlapsPartly(x, y, n)) return GELU_ERR_INVALID_ARGUMENT;
+  ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
+    gelu::KernelGaussianForwardF32(static_cast<double>(mu), static_cast<double>(sigma), count,
+                                   x + begin, y + begin);
+  });
+  return GELU_OK;
+}
+
+gelu_status gelu_gaussian_backward_f32(float mu, float sigma, size_t n, const float* x,
+                                       const float* dy, float* dx, float* dmu, float* dsigma) {
+  if (!ValidGaussian(mu, sigma)) return GELU_ERR_INVALID_ARGUMENT;
+  if (n > 0 && (x == nullptr || dy == nullptr || dx == nullptr || OverlapsPartly(x, dx, n) ||
+                OverlapsPartly(dy, dx, n))) {
+    return GELU_ERR_INVALID_ARGUMENT;
+  }
+  const size_t blocks = (n + kBlock - 1) / kBlock;
+  std::vector<double> partial(2 * blocks, 0.0);
+  ForEachBlock(n, [&](size_t b, size_t begin, size_t count) {
+    gelu::KernelGaussianBackwardF32(static_cast<double>(mu), static_cast<double>(sigma), count,
+                                    x + begin, dy + begin, dx + begin, &partial[2 * b]);
+  });
+  // Blocks are combined in order: the sums do not depend on the thread count.
+  double sum_mu = 0.0;
+  double sum_sigma = 0.0;
+  for (size_t b = 0; b < blocks; ++b) {
+    sum_mu += partial[2 * b];
+    sum_sigma += partial[2 * b + 1];
+  }
+  if (dmu != nullptr) *dmu = static_cast<float>(sum_mu);
+  if (dsigma != nullptr) *dsigma = static_cast<float>(sum_sigma);
+  return GELU_OK;
+}
+
+const char* gelu_status_string(gelu_status s) {
+  switch (s) {
+    case GELU_OK:
+      return "ok";
+    case GELU_ERR_INVALID_ARGUMENT:
+      return "invalid argument (unknown activation, null or overlapping pointer with n > 0, "
+             "or mu not finite / sigma not finite and positive)";
+  }
+  return "unknown gelu_status";
+}
+
+const char* gelu_act_name(gelu_act act) {
+  return ValidAct(act) ? kActNames[static_cast<int>(act)] : nullptr;
+}
+
+gelu_status gelu_act_from_name(const char* name, gelu_act* act) {
+  if (name == nullptr || act == nullptr) return GELU_ERR_INVALID_ARGUMENT;
+  for (int i = 0; i < GELU_ACT_COUNT; ++i) {
+    if (std::strcmp(name, kActNames[i]) == 0) {
+      *act = static_cast<gelu_act>(i);
+      return GELU_OK;
+    }
+  }
+  return GELU_ERR_INVALID_ARGUMENT;
+}
+
+const char* gelu_simd_target(void) { return gelu::KernelTargetName(); }
+
+void gelu_set_num_threads(int n) { g_num_threads.store(n < 1 ? 0 : n); }
+
+int gelu_get_num_threads(void) {
+  const int n = g_num_threads.load();
+  return n < 1 ? DefaultThreads() : n;
+}
+
+}  // extern "C"

@@ -1,0 +1,20 @@
+// libgelu's internal array kernels: single-threaded, arguments already validated, dispatched
+// to the best SIMD target at run time (src/kernels_f32.cc). The C API in src/api.cc wraps them.
+#ifndef GELU_SRC_KERNELS_HPP_
+#define GELU_SRC_KERNELS_HPP_
+
+#include <stddef.h>
+
+namespace gelu {
+
+void KernelForwardF32(int act, size_t n, const float* x, float* y);
+void KernelBackwardF32(int act, size_t n, const float* x, const float* dy, float* dx);
+void KernelGaussianForwardF32(double mu, double sigma, size_t n, const float* x, float* y);
+// Adds the block's d/dmu and d/dsigma sums to sums[0] and sums[1].
+void KernelGaussianBackwardF32(double mu, double sigma, size_t n, const float* x, const float* dy,
+                               float* dx, double* sums);
+const char* KernelTargetName();
+
+}  // namespace gelu
+
+#endif  // GELU_SRC_KERNELS_HPP_

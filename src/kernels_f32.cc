@@ -1,0 +1,171 @@
+// fp32 array kernels, compiled once per SIMD target (Highway foreach_target) and chosen at run
+// time. Each float is widened to double, evaluated by src/act/math-inl.h and rounded once, so
+// results are within 1 ULP and identical in value whichever target runs (docs/ACCURACY.md).
+// Single-threaded; src/api.cc validates arguments and splits work across threads.
+
+#include <stddef.h>
+#include <string.h>
+
+#include "src/kernels.hpp"
+
+#undef HWY_TARGET_INCLUDE
+#define HWY_TARGET_INCLUDE "src/kernels_f32.cc"
+#include "hwy/foreach_target.h"  // IWYU pragma: keep
+
+#include "hwy/highway.h"
+#include "src/act/math-inl.h"
+
+HWY_BEFORE_NAMESPACE();
+namespace gelu {
+namespace HWY_NAMESPACE {
+namespace {
+
+using DD = hn::ScalableTag<double>;
+using DF = hn::Rebind<float, DD>;  // as many floats as DD has doubles
+using VD = hn::Vec<DD>;
+
+// Full vectors straight from memory; the tail through a zero-padded buffer, so the math sees
+// only whole vectors. `body(i, count, x, dy, out)` works on one vector at x + i.
+template <class Body>
+HWY_INLINE void ForEachVector(size_t n, const float* x, const float* dy, float* out,
+                              const Body& body) {
+  const DD dd;
+  const DF df;
+  const size_t lanes = hn::Lanes(dd);
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const VD vx = hn::PromoteTo(dd, hn::LoadU(df, x + i));
+    const VD vdy = dy != nullptr ? hn::PromoteTo(dd, hn::LoadU(df, dy + i)) : hn::Zero(dd);
+    hn::StoreU(hn::DemoteTo(df, body(vx, vdy)), df, out + i);
+  }
+  if (i < n) {
+    const size_t rest = n - i;
+    HWY_ALIGN float bx[HWY_MAX_BYTES / sizeof(double)] = {};
+    HWY_ALIGN float bdy[HWY_MAX_BYTES / sizeof(double)] = {};
+    HWY_ALIGN float bout[HWY_MAX_BYTES / sizeof(double)];
+    memcpy(bx, x + i, rest * sizeof(float));
+    if (dy != nullptr) memcpy(bdy, dy + i, rest * sizeof(float));
+    const VD vx = hn::PromoteTo(dd, hn::Load(df, bx));
+    const VD vdy = hn::PromoteTo(dd, hn::Load(df, bdy));
+    hn::Store(hn::DemoteTo(df, body(vx, vdy)), df, bout);
+    memcpy(out + i, bout, rest * sizeof(float));
+  }
+}
+
+// NaN in gives NaN out, whatever the clamps inside the math did with it.
+HWY_INLINE VD KeepNaN(VD x, VD result) { return hn::IfThenElse(hn::IsNaN(x), x, result); }
+
+template <class M>
+void ForwardLoop(size_t n, const float* x, float* y) {
+  const DD dd;
+  ForEachVector(n, x, nullptr, y, [dd](VD vx, VD) { return KeepNaN(vx, M::Forward(dd, vx)); });
+}
+
+template <class M>
+void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
+  const DD dd;
+  ForEachVector(n, x, dy, dx,
+                [dd](VD vx, VD vdy) { return KeepNaN(vx, hn::Mul(vdy, M::Derivative(dd, vx))); });
+}
+
+}  // namespace
+
+void ForwardF32(int act, size_t n, const float* x, float* y) {
+  switch (act) {
+#define X(ID, NAME, ENUM, DESC) \
+  case ID:                      \
+    return ForwardLoop<Math<ID>>(n, x, y);
+#include "src/act/activations.def"
+#undef X
+    default:
+      return;  // validated by the caller
+  }
+}
+
+void BackwardF32(int act, size_t n, const float* x, const float* dy, float* dx) {
+  switch (act) {
+#define X(ID, NAME, ENUM, DESC) \
+  case ID:                      \
+    return BackwardLoop<Math<ID>>(n, x, dy, dx);
+#include "src/act/activations.def"
+#undef X
+    default:
+      return;
+  }
+}
+
+// y = x * Phi((x - mu) / sigma). Where the CDF is 0 (z < -40) the product is a signed zero,
+// also for x = -inf.
+void GaussianForwardF32(double mu, double sigma, size_t n, const float* x, float* y) {
+  const DD dd;
+  const VD vmu = hn::Set(dd, mu);
+  const VD vsigma = hn::Set(dd, sigma);
+  ForEachVector(n, x, nullptr, y, [&](VD vx, VD) {
+    const VD z = hn::Div(hn::Sub(vx, vmu), vsigma);
+    const VD zc = hn::Max(hn::Min(z, hn::Set(dd, 40.0)), hn::Set(dd, -40.0));
+    VD e;
+    const VD cdf = NormalCdf(dd, zc, &e);
+    const VD zero = hn::CopySign(hn::Zero(dd), vx);
+    return KeepNaN(vx, hn::IfThenElse(hn::Lt(z, hn::Set(dd, -40.0)), zero, hn::Mul(vx, cdf)));
+  });
+}
+
+// dx = dy * (Phi(z) + x phi(z) / sigma); sums[0] += dy * (-x phi(z) / sigma) (d/dmu),
+// sums[1] += dy * (-x phi(z) z / sigma) (d/dsigma). Lanes are summed in a fixed order, so the
+// sums depend only on n and the target.
+void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, const float* dy,
+                         float* dx, double* sums) {
+  const DD dd;
+  const VD vmu = hn::Set(dd, mu);
+  const VD vsigma = hn::Set(dd, sigma);
+  const VD inv_sqrt_2pi_sigma = hn::Set(dd, 0.39894228040143267794 / sigma);
+  VD acc_mu = hn::Zero(dd);
+  VD acc_sigma = hn::Zero(dd);
+  ForEachVector(n, x, dy, dx, [&](VD vx, VD vdy) {
+    const VD z = hn::Div(hn::Sub(vx, vmu), vsigma);
+    const VD zc = hn::Max(hn::Min(z, hn::Set(dd, 40.0)), hn::Set(dd, -40.0));
+    VD e;
+    const VD cdf = NormalCdf(dd, zc, &e);
+    // phi(z) is 0 for |z| >= 40; x is zeroed there too so that x = +-inf gives 0, not NaN.
+    // NaN x keeps NaN (the comparison is false), which then reaches the sums.
+    const VD xt = hn::IfThenElse(hn::Ge(hn::Abs(z), hn::Set(dd, 40.0)), hn::Zero(dd), vx);
+    const VD g = hn::Mul(hn::Mul(xt, e), inv_sqrt_2pi_sigma);  // x phi(z) / sigma
+    const VD dyg = hn::Mul(vdy, g);
+    acc_mu = hn::Sub(acc_mu, dyg);
+    acc_sigma = hn::NegMulAdd(dyg, zc, acc_sigma);
+    return KeepNaN(vx, hn::Mul(vdy, hn::Add(cdf, g)));
+  });
+  sums[0] += hn::GetLane(hn::SumOfLanes(dd, acc_mu));
+  sums[1] += hn::GetLane(hn::SumOfLanes(dd, acc_sigma));
+}
+
+const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
+
+}  // namespace HWY_NAMESPACE
+}  // namespace gelu
+HWY_AFTER_NAMESPACE();
+
+#if HWY_ONCE
+namespace gelu {
+HWY_EXPORT(ForwardF32);
+HWY_EXPORT(BackwardF32);
+HWY_EXPORT(GaussianForwardF32);
+HWY_EXPORT(GaussianBackwardF32);
+HWY_EXPORT(TargetName);
+
+void KernelForwardF32(int act, size_t n, const float* x, float* y) {
+  HWY_DYNAMIC_DISPATCH(ForwardF32)(act, n, x, y);
+}
+void KernelBackwardF32(int act, size_t n, const float* x, const float* dy, float* dx) {
+  HWY_DYNAMIC_DISPATCH(BackwardF32)(act, n, x, dy, dx);
+}
+void KernelGaussianForwardF32(double mu, double sigma, size_t n, const float* x, float* y) {
+  HWY_DYNAMIC_DISPATCH(GaussianForwardF32)(mu, sigma, n, x, y);
+}
+void KernelGaussianBackwardF32(double mu, double sigma, size_t n, const float* x, const float* dy,
+                               float* dx, double* sums) {
+  HWY_DYNAMIC_DISPATCH(GaussianBackwardF32)(mu, sigma, n, x, dy, dx, sums);
+}
+const char* KernelTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+}  // namespace gelu
+#endif  // HWY_ONCE
