@@ -6,6 +6,8 @@
 #include <stddef.h>
 #include <string.h>
 
+#include <type_traits>
+
 #include "src/kernels.hpp"
 
 #undef HWY_TARGET_INCLUDE
@@ -13,6 +15,7 @@
 #include "hwy/foreach_target.h"  // IWYU pragma: keep
 
 #include "hwy/highway.h"
+#include "src/act/gelu_fast-inl.h"
 #include "src/act/math-inl.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -58,14 +61,39 @@ HWY_INLINE VD KeepNaN(VD x, VD result) { return hn::IfThenElse(hn::IsNaN(x), x, 
 template <class M>
 void ForwardLoop(size_t n, const float* x, float* y) {
   const DD dd;
-  ForEachVector(n, x, nullptr, y, [dd](VD vx, VD) { return KeepNaN(vx, M::Forward(dd, vx)); });
+  auto slow = [&](size_t count, size_t offset) {
+    ForEachVector(count, x + offset, nullptr, y + offset,
+                  [dd](VD vx, VD) { return KeepNaN(vx, M::Forward(dd, vx)); });
+  };
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if constexpr (std::is_base_of_v<Gelu, M>) {
+    const FastGeluTables tables(kGeluFwdTable);
+    FastGeluLoop(
+        n, x, nullptr, y, [&](VF16 vx, VF16) { return FastGeluForward(tables, vx); }, slow);
+    return;
+  }
+#endif
+  slow(n, 0);
 }
 
 template <class M>
 void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
   const DD dd;
-  ForEachVector(n, x, dy, dx,
-                [dd](VD vx, VD vdy) { return KeepNaN(vx, hn::Mul(vdy, M::Derivative(dd, vx))); });
+  auto slow = [&](size_t count, size_t offset) {
+    ForEachVector(count, x + offset, dy + offset, dx + offset, [dd](VD vx, VD vdy) {
+      return KeepNaN(vx, hn::Mul(vdy, M::Derivative(dd, vx)));
+    });
+  };
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if constexpr (std::is_base_of_v<Gelu, M>) {
+    const FastGeluTables tables(kGeluBwdTable);
+    FastGeluLoop(
+        n, x, dy, dx, [&](VF16 vx, VF16 vdy) { return FastGeluBackward(tables, vx, vdy); },
+        slow);
+    return;
+  }
+#endif
+  slow(n, 0);
 }
 
 }  // namespace
