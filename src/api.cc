@@ -4,15 +4,15 @@
 
 #include <gelu/gelu.h>
 
-#include <algorithm>
-#include <atomic>
 #include <cmath>
-#include <cstdint>
 #include <cstring>
-#include <thread>
 #include <vector>
 
 #include "src/kernels.hpp"
+#include "src/parallel.hpp"
+
+using gelu::ForEachBlock;
+using gelu::OverlapsPartly;
 
 namespace {
 
@@ -24,63 +24,9 @@ constexpr const char* kActNames[] = {
 static_assert(sizeof(kActNames) / sizeof(kActNames[0]) == GELU_ACT_COUNT,
               "activations.def and GELU_ACT_COUNT disagree");
 
-// Elements per block. A block is the unit of threading and of the Gaussian partial sums;
-// 16K elements (~20 us of work) keep thread hand-off cheap relative to the work.
-constexpr size_t kBlock = size_t{1} << 14;
-// Below this many elements everything runs on the caller's thread.
-constexpr size_t kMinParallel = size_t{1} << 16;
-
-std::atomic<int> g_num_threads{0};  // 0: all cores
-
-int DefaultThreads() {
-  const unsigned hc = std::thread::hardware_concurrency();
-  return hc == 0 ? 1 : static_cast<int>(std::min(hc, 256u));
-}
-
-int ThreadsFor(size_t n) {
-  if (n < kMinParallel) return 1;
-  const int want = gelu_get_num_threads();
-  const size_t blocks = (n + kBlock - 1) / kBlock;
-  return static_cast<int>(std::min<size_t>(static_cast<size_t>(want), blocks));
-}
-
-// Runs fn(block_index, begin, count) for every block, on up to ThreadsFor(n) threads; blocks
-// are handed out in order from a shared counter.
-template <class Fn>
-void ForEachBlock(size_t n, const Fn& fn) {
-  const size_t blocks = (n + kBlock - 1) / kBlock;
-  auto run_block = [&](size_t b) {
-    const size_t begin = b * kBlock;
-    fn(b, begin, std::min(kBlock, n - begin));
-  };
-  const int threads = ThreadsFor(n);
-  if (threads <= 1) {
-    for (size_t b = 0; b < blocks; ++b) run_block(b);
-    return;
-  }
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t b = next.fetch_add(1); b < blocks; b = next.fetch_add(1)) run_block(b);
-  };
-  std::vector<std::thread> pool;
-  pool.reserve(static_cast<size_t>(threads - 1));
-  for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
-  worker();
-  for (auto& th : pool) th.join();
-}
-
 bool ValidAct(gelu_act act) {
   const int a = static_cast<int>(act);
   return a >= 0 && a < GELU_ACT_COUNT;
-}
-
-// Partial overlap of input and output would read values already overwritten.
-bool OverlapsPartly(const float* in, const float* out, size_t n) {
-  if (in == out || n == 0) return false;
-  const auto a = reinterpret_cast<std::uintptr_t>(in);
-  const auto b = reinterpret_cast<std::uintptr_t>(out);
-  const std::uintptr_t bytes = n * sizeof(float);
-  return a < b + bytes && b < a + bytes;
 }
 
 bool ValidGaussian(float mu, float sigma) {
@@ -134,7 +80,7 @@ gelu_status gelu_gaussian_backward_f32(float mu, float sigma, size_t n, const fl
                 OverlapsPartly(dy, dx, n))) {
     return GELU_ERR_INVALID_ARGUMENT;
   }
-  const size_t blocks = (n + kBlock - 1) / kBlock;
+  const size_t blocks = gelu::BlockCount(n);
   std::vector<double> partial(2 * blocks, 0.0);
   ForEachBlock(n, [&](size_t b, size_t begin, size_t count) {
     gelu::KernelGaussianBackwardF32(static_cast<double>(mu), static_cast<double>(sigma), count,
@@ -180,11 +126,8 @@ gelu_status gelu_act_from_name(const char* name, gelu_act* act) {
 
 const char* gelu_simd_target(void) { return gelu::KernelTargetName(); }
 
-void gelu_set_num_threads(int n) { g_num_threads.store(n < 1 ? 0 : n); }
+void gelu_set_num_threads(int n) { gelu::SetThreads(n); }
 
-int gelu_get_num_threads(void) {
-  const int n = g_num_threads.load();
-  return n < 1 ? DefaultThreads() : n;
-}
+int gelu_get_num_threads(void) { return gelu::Threads(); }
 
 }  // extern "C"
