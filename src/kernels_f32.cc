@@ -6,8 +6,6 @@
 #include <stddef.h>
 #include <string.h>
 
-#include <type_traits>
-
 #include "src/kernels.hpp"
 
 #undef HWY_TARGET_INCLUDE
@@ -58,38 +56,54 @@ HWY_INLINE void ForEachVector(size_t n, const float* x, const float* dy, float* 
 // NaN in gives NaN out, whatever the clamps inside the math did with it.
 HWY_INLINE VD KeepNaN(VD x, VD result) { return hn::IfThenElse(hn::IsNaN(x), x, result); }
 
-template <class M>
+// The fast float path where the activation has tables on this target, the double path for
+// everything else and for the lanes the tables do not cover.
+template <int kAct>
 void ForwardLoop(size_t n, const float* x, float* y) {
+  using M = Math<kAct>;
   const DD dd;
   auto slow = [&](size_t count, size_t offset) {
     ForEachVector(count, x + offset, nullptr, y + offset,
                   [dd](VD vx, VD) { return KeepNaN(vx, M::Forward(dd, vx)); });
   };
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if constexpr (std::is_base_of_v<Gelu, M>) {
-    const FastGeluTables tables(kGeluFwdTable);
-    FastGeluLoop(
-        n, x, nullptr, y, [&](VF16 vx, VF16) { return FastGeluForward(tables, vx); }, slow);
+  using T = FastTableFor<kAct>;
+  if constexpr (T::kHas) {
+    const FastTables tables(T::kFwd);
+    auto fast = [&](VF16 vx, VF16) {
+      const VF16 y_tab = FastForward(tables, vx);
+      if constexpr (T::kIdentityAbove0) {
+        return hn::IfThenElse(hn::Gt(vx, hn::Zero(DF16())), vx, y_tab);
+      }
+      return y_tab;
+    };
+    FastLoop(n, x, nullptr, y, fast, slow);
     return;
   }
 #endif
   slow(n, 0);
 }
 
-template <class M>
+template <int kAct>
 void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
+  using M = Math<kAct>;
   const DD dd;
   auto slow = [&](size_t count, size_t offset) {
-    ForEachVector(count, x + offset, dy + offset, dx + offset, [dd](VD vx, VD vdy) {
-      return KeepNaN(vx, hn::Mul(vdy, M::Derivative(dd, vx)));
-    });
+    ForEachVector(count, x + offset, dy + offset, dx + offset,
+                  [dd](VD vx, VD vdy) { return KeepNaN(vx, hn::Mul(vdy, M::Derivative(dd, vx))); });
   };
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if constexpr (std::is_base_of_v<Gelu, M>) {
-    const FastGeluTables tables(kGeluBwdTable);
-    FastGeluLoop(
-        n, x, dy, dx, [&](VF16 vx, VF16 vdy) { return FastGeluBackward(tables, vx, vdy); },
-        slow);
+  using T = FastTableFor<kAct>;
+  if constexpr (T::kHas) {
+    const FastTables tables(T::kBwd);
+    auto fast = [&](VF16 vx, VF16 vdy) {
+      const VF16 dx_tab = FastBackward(tables, vx, vdy);
+      if constexpr (T::kIdentityAbove0) {
+        return hn::IfThenElse(hn::Gt(vx, hn::Zero(DF16())), vdy, dx_tab);
+      }
+      return dx_tab;
+    };
+    FastLoop(n, x, dy, dx, fast, slow);
     return;
   }
 #endif
@@ -102,7 +116,7 @@ void ForwardF32(int act, size_t n, const float* x, float* y) {
   switch (act) {
 #define X(ID, NAME, ENUM, DESC) \
   case ID:                      \
-    return ForwardLoop<Math<ID>>(n, x, y);
+    return ForwardLoop<ID>(n, x, y);
 #include "src/act/activations.def"
 #undef X
     default:
@@ -114,7 +128,7 @@ void BackwardF32(int act, size_t n, const float* x, const float* dy, float* dx) 
   switch (act) {
 #define X(ID, NAME, ENUM, DESC) \
   case ID:                      \
-    return BackwardLoop<Math<ID>>(n, x, dy, dx);
+    return BackwardLoop<ID>(n, x, dy, dx);
 #include "src/act/activations.def"
 #undef X
     default:

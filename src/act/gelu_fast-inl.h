@@ -1,5 +1,6 @@
-// Fast fp32 path for exact GELU on AVX-512 targets, forward and backward, still within 1 ULP
-// (checked exhaustively: docs/ACCURACY.md). For |x| < 3.875 (99.99% of N(0,1) inputs) it
+// Fast fp32 path on AVX-512 targets for gelu, gelu_tanh, gelu_sigmoid, silu and elu, forward
+// and backward, still within 1 ULP (checked exhaustively: docs/ACCURACY.md). For |x| < 3.875
+// (99.99% of N(0,1) inputs) it
 // evaluates a degree-6 polynomial per interval of width 1/4 in float, with the tables
 // (src/act/gelu_tables.inc, from tools/fit_gelu_tables.py) held in registers and read by
 // two-register permutes. The large terms F(c) + a0 d are added exactly (Fast2Sum or 2Sum) so
@@ -25,9 +26,30 @@ namespace hn = hwy::HWY_NAMESPACE;
 
 #include "src/act/gelu_tables.inc"
 
-class FastGeluTables {
+// The tables of activation kAct (activations.def id), if it has a fast path. kIdentityAbove0:
+// F(x) = x for x > 0 (elu), the tables continue the negative branch smoothly past 0.
+template <int kAct>
+struct FastTableFor {
+  static constexpr bool kHas = false;
+};
+#define GELU_FAST_TABLE(ID, NAME, IDENTITY_ABOVE_0)               \
+  template <>                                                     \
+  struct FastTableFor<ID> {                                       \
+    static constexpr bool kHas = true;                            \
+    static constexpr bool kIdentityAbove0 = IDENTITY_ABOVE_0;     \
+    static constexpr const float (*kFwd)[32] = k##NAME##FwdTable; \
+    static constexpr const float (*kBwd)[32] = k##NAME##BwdTable; \
+  };
+GELU_FAST_TABLE(0, Gelu, false)
+GELU_FAST_TABLE(1, GeluTanh, false)
+GELU_FAST_TABLE(2, GeluSigmoid, false)
+GELU_FAST_TABLE(3, Silu, false)
+GELU_FAST_TABLE(5, Elu, true)
+#undef GELU_FAST_TABLE
+
+class FastTables {
  public:
-  explicit FastGeluTables(const float (*table)[32]) {
+  explicit FastTables(const float (*table)[32]) {
     for (int r = 0; r < kRows; ++r) {
       lo_[r] = _mm512_load_ps(table[r]);
       hi_[r] = _mm512_load_ps(table[r] + 16);
@@ -48,17 +70,17 @@ using DF16 = hn::Full512<float>;
 using VF16 = hn::Vec512<float>;
 constexpr float kFastLimit = 3.875f;  // |x| below this: 4x rounds to -15..15
 
-struct FastGeluParts {
+struct FastParts {
   VF16 d;   // x - k/4, k = round(4x)
   VF16 s1;  // a1 + a2 d + ... + a6 d^5
   VF16 a0;  // the interval's a0
   __m512i idx;
 };
 
-HWY_INLINE FastGeluParts FastGeluEval(const FastGeluTables& t, VF16 x) {
+HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x) {
   const DF16 df;
   const hn::Full512<int32_t> di;
-  FastGeluParts p;
+  FastParts p;
   const VF16 k = hn::Round(hn::Mul(x, hn::Set(df, 4.0f)));
   p.d = hn::MulAdd(k, hn::Set(df, -0.25f), x);  // exact: |d| <= 1/8 and x, k/4 are floats
   p.idx = hn::ConvertTo(di, k).raw;
@@ -69,12 +91,12 @@ HWY_INLINE FastGeluParts FastGeluEval(const FastGeluTables& t, VF16 x) {
   return p;
 }
 
-// y = x Phi(x) for |x| < kFastLimit: F(c) + a0 d + d^2 s1 with F(c) = hi + lo. |hi| >= |a0 d|
+// y = F(x) for |x| < kFastLimit: F(c) + a0 d + d^2 s1 with F(c) = hi + lo. |hi| >= |a0 d|
 // on every interval (at c = 0, hi = 0 and a0 d = x/2 is exact), so Fast2Sum gives hi + a0 d
-// exactly as s + e; the rest is small and the sum is rounded once. y has the sign of x, which
-// also fixes x = -0 (d = +0 there).
-HWY_INLINE VF16 FastGeluForward(const FastGeluTables& t, VF16 x) {
-  const FastGeluParts p = FastGeluEval(t, x);
+// exactly as s + e; the rest is small and the sum is rounded once. y has the sign of x for
+// every tabulated F, which also fixes x = -0 (d = +0 there).
+HWY_INLINE VF16 FastForward(const FastTables& t, VF16 x) {
+  const FastParts p = FastEval(t, x);
   const VF16 pp = hn::Mul(p.a0, p.d);
   const VF16 pe = hn::MulSub(p.a0, p.d, pp);
   const VF16 hi = t.At(7, p.idx);
@@ -84,10 +106,10 @@ HWY_INLINE VF16 FastGeluForward(const FastGeluTables& t, VF16 x) {
   return hn::CopySign(hn::Add(s, hn::Add(e, tail)), x);
 }
 
-// dx = dy (Phi(x) + x phi(x)) for |x| < kFastLimit. Near the root of f' (x = -0.7518, in the
-// interval at -3/4) hi and a0 d have similar size and opposite signs: 2Sum keeps the sum exact.
-HWY_INLINE VF16 FastGeluBackward(const FastGeluTables& t, VF16 x, VF16 dy) {
-  const FastGeluParts p = FastGeluEval(t, x);
+// dx = dy F'(x) for |x| < kFastLimit. Near a root of F' (gelu: x = -0.7518, in the interval at
+// -3/4) hi and a0 d have similar size and opposite signs: 2Sum keeps their sum exact.
+HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
+  const FastParts p = FastEval(t, x);
   const VF16 pp = hn::Mul(p.a0, p.d);
   const VF16 pe = hn::MulSub(p.a0, p.d, pp);
   const VF16 hi = t.At(7, p.idx);
@@ -102,8 +124,8 @@ HWY_INLINE VF16 FastGeluBackward(const FastGeluTables& t, VF16 x, VF16 dy) {
 // Runs `fast(x, dy)` on whole 16-lane vectors that are all inside the fast range and
 // `slow(count, offset)` on everything else (vectors with a lane outside, and the tail).
 template <class Fast, class Slow>
-HWY_INLINE void FastGeluLoop(size_t n, const float* x, const float* dy, float* out,
-                             const Fast& fast, const Slow& slow) {
+HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out, const Fast& fast,
+                         const Slow& slow) {
   const DF16 df;
   const size_t lanes = hn::Lanes(df);
   const VF16 limit = hn::Set(df, kFastLimit);
