@@ -56,11 +56,37 @@ HWY_INLINE void ForEachVector(size_t n, const float* x, const float* dy, float* 
 // NaN in gives NaN out, whatever the clamps inside the math did with it.
 HWY_INLINE VD KeepNaN(VD x, VD result) { return hn::IfThenElse(hn::IsNaN(x), x, result); }
 
+// Activations that are exact in float run on full float vectors; dy is null for forward.
+template <class M>
+void FloatLoop(size_t n, const float* x, const float* dy, float* out) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df);
+  auto body = [&](hn::Vec<decltype(df)> vx, hn::Vec<decltype(df)> vdy) {
+    const auto r = dy == nullptr ? M::Forward(df, vx) : hn::Mul(vdy, M::Derivative(df, vx));
+    return hn::IfThenElse(hn::IsNaN(vx), vx, r);
+  };
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    const auto vx = hn::LoadU(df, x + i);
+    hn::StoreU(body(vx, dy == nullptr ? vx : hn::LoadU(df, dy + i)), df, out + i);
+  }
+  for (; i < n; ++i) {  // tail, one lane at a time
+    const hn::CappedTag<float, 1> d1;
+    const auto vx = hn::LoadU(d1, x + i);
+    const auto vdy = dy == nullptr ? vx : hn::LoadU(d1, dy + i);
+    const auto r = dy == nullptr ? M::Forward(d1, vx) : hn::Mul(vdy, M::Derivative(d1, vx));
+    hn::StoreU(hn::IfThenElse(hn::IsNaN(vx), vx, r), d1, out + i);
+  }
+}
+
 // The fast float path where the activation has tables on this target, the double path for
 // everything else and for the lanes the tables do not cover.
 template <int kAct>
 void ForwardLoop(size_t n, const float* x, float* y) {
   using M = Math<kAct>;
+  if constexpr (requires { M::kExactInFloat; }) {
+    return FloatLoop<M>(n, x, nullptr, y);
+  }
   const DD dd;
   auto slow = [&](size_t count, size_t offset) {
     ForEachVector(count, x + offset, nullptr, y + offset,
@@ -87,6 +113,9 @@ void ForwardLoop(size_t n, const float* x, float* y) {
 template <int kAct>
 void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
   using M = Math<kAct>;
+  if constexpr (requires { M::kExactInFloat; }) {
+    return FloatLoop<M>(n, x, dy, dx);
+  }
   const DD dd;
   auto slow = [&](size_t count, size_t offset) {
     ForEachVector(count, x + offset, dy + offset, dx + offset,

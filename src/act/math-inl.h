@@ -149,15 +149,16 @@ struct XSigmoid {
 using GeluSigmoid = XSigmoid<1702>;
 using Silu = XSigmoid<1000>;
 
-// max(x, 0); relu(-0) = +0, f'(0) = 0.
+// max(x, 0); relu(-0) = +0, f'(0) = 0. Exact in float: the kernels skip the widening.
 struct Relu {
+  static constexpr bool kExactInFloat = true;
   template <class D, class V = hn::Vec<D>>
   static HWY_INLINE V Forward(D d, V x) {
     return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), x);
   }
   template <class D, class V = hn::Vec<D>>
   static HWY_INLINE V Derivative(D d, V x) {
-    return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1.0));
+    return hn::IfThenElseZero(hn::Gt(x, hn::Zero(d)), hn::Set(d, hn::TFromD<D>{1}));
   }
 };
 
