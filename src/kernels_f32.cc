@@ -25,6 +25,21 @@ using DD = hn::ScalableTag<double>;
 using DF = hn::Rebind<float, DD>;  // as many floats as DD has doubles
 using VD = hn::Vec<DD>;
 
+// Rounds each double lane to float once. Highway's portable targets (SCALAR, EMU128) saturate
+// out-of-range values to +-FLT_MAX in DemoteTo; a C++ cast keeps inf and overflow to inf.
+HWY_INLINE hn::Vec<DF> DemoteToF32(DF df, VD v) {
+#if HWY_TARGET == HWY_SCALAR || HWY_TARGET == HWY_EMU128
+  const DD dd;
+  HWY_ALIGN double wide[HWY_MAX_BYTES / sizeof(double)];
+  HWY_ALIGN float narrow[HWY_MAX_BYTES / sizeof(double)];
+  hn::Store(v, dd, wide);
+  for (size_t i = 0; i < hn::Lanes(dd); ++i) narrow[i] = static_cast<float>(wide[i]);
+  return hn::Load(df, narrow);
+#else
+  return hn::DemoteTo(df, v);
+#endif
+}
+
 // Full vectors straight from memory; the tail through a zero-padded buffer, so the math sees
 // only whole vectors. `body(i, count, x, dy, out)` works on one vector at x + i.
 template <class Body>
@@ -37,7 +52,7 @@ HWY_INLINE void ForEachVector(size_t n, const float* x, const float* dy, float* 
   for (; i + lanes <= n; i += lanes) {
     const VD vx = hn::PromoteTo(dd, hn::LoadU(df, x + i));
     const VD vdy = dy != nullptr ? hn::PromoteTo(dd, hn::LoadU(df, dy + i)) : hn::Zero(dd);
-    hn::StoreU(hn::DemoteTo(df, body(vx, vdy)), df, out + i);
+    hn::StoreU(DemoteToF32(df, body(vx, vdy)), df, out + i);
   }
   if (i < n) {
     const size_t rest = n - i;
@@ -48,7 +63,7 @@ HWY_INLINE void ForEachVector(size_t n, const float* x, const float* dy, float* 
     if (dy != nullptr) memcpy(bdy, dy + i, rest * sizeof(float));
     const VD vx = hn::PromoteTo(dd, hn::Load(df, bx));
     const VD vdy = hn::PromoteTo(dd, hn::Load(df, bdy));
-    hn::Store(hn::DemoteTo(df, body(vx, vdy)), df, bout);
+    hn::Store(DemoteToF32(df, body(vx, vdy)), df, bout);
     memcpy(out + i, bout, rest * sizeof(float));
   }
 }
@@ -88,8 +103,8 @@ void ForwardLoop(size_t n, const float* x, float* y) {
     return FloatLoop<M>(n, x, nullptr, y);
   }
   const DD dd;
-  auto slow = [&](size_t count, size_t offset) {
-    ForEachVector(count, x + offset, nullptr, y + offset,
+  auto slow = [dd](size_t count, const float* xs, const float*, float* ys) {
+    ForEachVector(count, xs, nullptr, ys,
                   [dd](VD vx, VD) { return KeepNaN(vx, M::Forward(dd, vx)); });
   };
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
@@ -107,7 +122,7 @@ void ForwardLoop(size_t n, const float* x, float* y) {
     return;
   }
 #endif
-  slow(n, 0);
+  slow(n, x, nullptr, y);
 }
 
 template <int kAct>
@@ -117,8 +132,8 @@ void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
     return FloatLoop<M>(n, x, dy, dx);
   }
   const DD dd;
-  auto slow = [&](size_t count, size_t offset) {
-    ForEachVector(count, x + offset, dy + offset, dx + offset,
+  auto slow = [dd](size_t count, const float* xs, const float* dys, float* dxs) {
+    ForEachVector(count, xs, dys, dxs,
                   [dd](VD vx, VD vdy) { return KeepNaN(vx, hn::Mul(vdy, M::Derivative(dd, vx))); });
   };
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
@@ -136,7 +151,7 @@ void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
     return;
   }
 #endif
-  slow(n, 0);
+  slow(n, x, dy, dx);
 }
 
 }  // namespace

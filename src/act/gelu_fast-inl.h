@@ -14,6 +14,8 @@
 #define GELU_SRC_ACT_GELU_FAST_INL_H_
 #endif
 
+#include <string.h>
+
 #include "hwy/highway.h"
 
 HWY_BEFORE_NAMESPACE();
@@ -121,25 +123,40 @@ HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
   return hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
 }
 
-// Runs `fast(x, dy)` on whole 16-lane vectors that are all inside the fast range and
-// `slow(count, offset)` on everything else (vectors with a lane outside, and the tail).
+// Each lane inside the fast range gets `fast`, each lane outside (or NaN) gets
+// `slow(count, x, dy, out)` (the double path), so a result depends on its own input only, not
+// on its neighbours or its position. The slow path runs only for vectors that need it. The
+// tail goes through a zero-padded vector. dy is null for forward.
 template <class Fast, class Slow>
 HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out, const Fast& fast,
                          const Slow& slow) {
   const DF16 df;
   const size_t lanes = hn::Lanes(df);
   const VF16 limit = hn::Set(df, kFastLimit);
-  size_t i = 0;
-  for (; i + lanes <= n; i += lanes) {
-    const VF16 vx = hn::LoadU(df, x + i);
-    if (HWY_LIKELY(hn::AllTrue(df, hn::Lt(hn::Abs(vx), limit)))) {
-      const VF16 vdy = dy != nullptr ? hn::LoadU(df, dy + i) : vx;
-      hn::StoreU(fast(vx, vdy), df, out + i);
-    } else {
-      slow(lanes, i);
+  auto vector = [&](const float* px, const float* pdy, float* pout) {
+    const VF16 vx = hn::LoadU(df, px);
+    const VF16 vdy = pdy != nullptr ? hn::LoadU(df, pdy) : vx;
+    const auto inside = hn::Lt(hn::Abs(vx), limit);
+    const VF16 r = fast(vx, vdy);
+    if (HWY_LIKELY(hn::AllTrue(df, inside))) {
+      hn::StoreU(r, df, pout);
+      return;
     }
+    alignas(64) float other[16];
+    slow(lanes, px, pdy, other);  // reads px before pout is written (they may be the same)
+    hn::StoreU(hn::IfThenElse(inside, r, hn::Load(df, other)), df, pout);
+  };
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) vector(x + i, dy != nullptr ? dy + i : nullptr, out + i);
+  if (i < n) {
+    alignas(64) float bx[16] = {};
+    alignas(64) float bdy[16] = {};
+    alignas(64) float bout[16];
+    memcpy(bx, x + i, (n - i) * sizeof(float));
+    if (dy != nullptr) memcpy(bdy, dy + i, (n - i) * sizeof(float));
+    vector(bx, dy != nullptr ? bdy : nullptr, bout);
+    memcpy(out + i, bout, (n - i) * sizeof(float));
   }
-  if (i < n) slow(n - i, i);
 }
 
 #endif  // HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3

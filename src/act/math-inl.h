@@ -167,7 +167,8 @@ struct Elu {
   template <class D, class V = hn::Vec<D>>
   static HWY_INLINE V Forward(D d, V x) {
     const V xn = hn::Max(hn::Min(x, hn::Zero(d)), hn::Set(d, -800.0));
-    return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, hn::Expm1(d, xn));
+    // Min(-0, 0) may be +0: the sign of x restores elu(-0) = -0.
+    return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), x, hn::CopySign(hn::Expm1(d, xn), x));
   }
   template <class D, class V = hn::Vec<D>>
   static HWY_INLINE V Derivative(D d, V x) {
