@@ -5,6 +5,7 @@
 #define GELU_GELU_H_
 
 #include <stddef.h>
+#include <stdint.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -56,6 +57,39 @@ GELU_API const char *gelu_simd_target(void);
 /* 1 = the caller's thread only; default: all cores. Values < 1 restore the default. */
 GELU_API void gelu_set_num_threads(int n);
 GELU_API int gelu_get_num_threads(void);
+
+/* ---- Further data types (bf16, fp16, fp64) -------------------------------------------------
+   Same argument rules as the f32 entry points: unknown act, a null pointer with n > 0, or a
+   partial overlap give GELU_ERR_INVALID_ARGUMENT; y may equal x, dx may equal dy.
+   bf16 (bfloat16) and f16 (IEEE binary16) are passed as their bit patterns in uint16_t; they are
+   widened to float, evaluated by the f32 kernels and rounded once to nearest even, so every
+   result is within 1 ULP of the small type (NaN stays NaN, overflow gives inf, subnormals kept).
+   f64 is evaluated in scalar long double and rounded once: within 2 ULP of double
+   (docs/ACCURACY.md). */
+GELU_API gelu_status gelu_forward_bf16(gelu_act act, size_t n, const uint16_t *x, uint16_t *y);
+GELU_API gelu_status gelu_backward_bf16(gelu_act act, size_t n, const uint16_t *x,
+                                        const uint16_t *dy, uint16_t *dx);
+GELU_API gelu_status gelu_forward_f16(gelu_act act, size_t n, const uint16_t *x, uint16_t *y);
+GELU_API gelu_status gelu_backward_f16(gelu_act act, size_t n, const uint16_t *x,
+                                       const uint16_t *dy, uint16_t *dx);
+GELU_API gelu_status gelu_forward_f64(gelu_act act, size_t n, const double *x, double *y);
+GELU_API gelu_status gelu_backward_f64(gelu_act act, size_t n, const double *x, const double *dy,
+                                       double *dx);
+
+/* ---- Fused bias + activation (fp32) --------------------------------------------------------
+   x, y, dy, dx are row-major rows x cols; bias and dbias have cols elements.
+   y[r*cols + c] = f(fl(x[r*cols + c] + bias[c])): the sum is rounded to float first, so results
+   are bitwise those of a separate bias-add followed by gelu_forward_f32. y may equal x.
+   Backward: dx = dy * f'(fl(x + bias)) (dx may equal dy or x) and, unless dbias is NULL,
+   dbias[c] = sum over rows of dx[r*cols + c], accumulated in double, the same bits for every
+   thread count (rows = 0 gives dbias = 0). GELU_ERR_INVALID_ARGUMENT: unknown act, rows * cols
+   overflowing, a null pointer (dbias excepted) with rows * cols > 0, a partial overlap of x or
+   dy with the output, bias overlapping the output, dbias overlapping dx. */
+GELU_API gelu_status gelu_bias_forward_f32(gelu_act act, size_t rows, size_t cols, const float *x,
+                                           const float *bias, float *y);
+GELU_API gelu_status gelu_bias_backward_f32(gelu_act act, size_t rows, size_t cols, const float *x,
+                                            const float *bias, const float *dy, float *dx,
+                                            float *dbias);
 
 #ifdef __cplusplus
 } /* extern "C" */

@@ -5,6 +5,7 @@
 
 #include <gelu/gelu.h>
 
+#include <cstdint>
 #include <span>
 #include <stdexcept>
 #include <string>
@@ -40,6 +41,15 @@ inline void CheckSameSize(size_t a, size_t b, const char* where) {
   if (a != b) {
     throw std::invalid_argument(std::string(where) + ": spans differ in size (" +
                                 std::to_string(a) + " vs " + std::to_string(b) + ")");
+  }
+}
+// size must be rows * cols (without overflow).
+inline void CheckShape(size_t rows, size_t cols, size_t size, const char* where) {
+  const bool ok = cols == 0 ? size == 0 : (size % cols == 0 && size / cols == rows);
+  if (!ok) {
+    throw std::invalid_argument(std::string(where) + ": span of " + std::to_string(size) +
+                                " elements is not rows x cols = " + std::to_string(rows) + " x " +
+                                std::to_string(cols));
   }
 }
 }  // namespace detail
@@ -99,6 +109,87 @@ inline GaussianGrads GaussianBackward(float mu, float sigma, std::span<const flo
                                            &g.dmu, &g.dsigma),
                 "gelu::GaussianBackward");
   return g;
+}
+
+// ---- Further data types: bf16 and fp16 as bit patterns (uint16_t), fp64 -----------------------
+
+// y = f(x) on bfloat16 bit patterns; y may be the same span as x.
+inline void ForwardBf16(Act act, std::span<const uint16_t> x, std::span<uint16_t> y) {
+  detail::CheckSameSize(x.size(), y.size(), "gelu::ForwardBf16");
+  detail::Check(gelu_forward_bf16(static_cast<gelu_act>(act), x.size(), x.data(), y.data()),
+                "gelu::ForwardBf16");
+}
+
+// dx = dy * f'(x) on bfloat16 bit patterns; dx may be the same span as dy.
+inline void BackwardBf16(Act act, std::span<const uint16_t> x, std::span<const uint16_t> dy,
+                         std::span<uint16_t> dx) {
+  detail::CheckSameSize(x.size(), dy.size(), "gelu::BackwardBf16");
+  detail::CheckSameSize(x.size(), dx.size(), "gelu::BackwardBf16");
+  detail::Check(
+      gelu_backward_bf16(static_cast<gelu_act>(act), x.size(), x.data(), dy.data(), dx.data()),
+      "gelu::BackwardBf16");
+}
+
+// y = f(x) on IEEE binary16 bit patterns; y may be the same span as x.
+inline void ForwardF16(Act act, std::span<const uint16_t> x, std::span<uint16_t> y) {
+  detail::CheckSameSize(x.size(), y.size(), "gelu::ForwardF16");
+  detail::Check(gelu_forward_f16(static_cast<gelu_act>(act), x.size(), x.data(), y.data()),
+                "gelu::ForwardF16");
+}
+
+// dx = dy * f'(x) on IEEE binary16 bit patterns; dx may be the same span as dy.
+inline void BackwardF16(Act act, std::span<const uint16_t> x, std::span<const uint16_t> dy,
+                        std::span<uint16_t> dx) {
+  detail::CheckSameSize(x.size(), dy.size(), "gelu::BackwardF16");
+  detail::CheckSameSize(x.size(), dx.size(), "gelu::BackwardF16");
+  detail::Check(
+      gelu_backward_f16(static_cast<gelu_act>(act), x.size(), x.data(), dy.data(), dx.data()),
+      "gelu::BackwardF16");
+}
+
+// y = f(x) in double (scalar long double inside); y may be the same span as x.
+inline void Forward(Act act, std::span<const double> x, std::span<double> y) {
+  detail::CheckSameSize(x.size(), y.size(), "gelu::Forward");
+  detail::Check(gelu_forward_f64(static_cast<gelu_act>(act), x.size(), x.data(), y.data()),
+                "gelu::Forward");
+}
+
+// dx = dy * f'(x) in double; dx may be the same span as dy.
+inline void Backward(Act act, std::span<const double> x, std::span<const double> dy,
+                     std::span<double> dx) {
+  detail::CheckSameSize(x.size(), dy.size(), "gelu::Backward");
+  detail::CheckSameSize(x.size(), dx.size(), "gelu::Backward");
+  detail::Check(
+      gelu_backward_f64(static_cast<gelu_act>(act), x.size(), x.data(), dy.data(), dx.data()),
+      "gelu::Backward");
+}
+
+// ---- Fused bias + activation (fp32), row-major [rows, cols] ----------------------------------
+
+// y = f(fl(x + bias)) with bias broadcast over rows; x.size() = y.size() = rows * bias.size().
+inline void BiasForward(Act act, size_t rows, std::span<const float> x, std::span<const float> bias,
+                        std::span<float> y) {
+  const size_t cols = bias.size();
+  detail::CheckShape(rows, cols, x.size(), "gelu::BiasForward");
+  detail::CheckSameSize(x.size(), y.size(), "gelu::BiasForward");
+  detail::Check(gelu_bias_forward_f32(static_cast<gelu_act>(act), rows, cols, x.data(), bias.data(),
+                                      y.data()),
+                "gelu::BiasForward");
+}
+
+// dx = dy * f'(fl(x + bias)); dbias = column sums of dx (pass an empty span to skip them).
+inline void BiasBackward(Act act, size_t rows, std::span<const float> x,
+                         std::span<const float> bias, std::span<const float> dy,
+                         std::span<float> dx, std::span<float> dbias = {}) {
+  const size_t cols = bias.size();
+  detail::CheckShape(rows, cols, x.size(), "gelu::BiasBackward");
+  detail::CheckSameSize(x.size(), dy.size(), "gelu::BiasBackward");
+  detail::CheckSameSize(x.size(), dx.size(), "gelu::BiasBackward");
+  if (!dbias.empty()) detail::CheckSameSize(dbias.size(), cols, "gelu::BiasBackward");
+  detail::Check(
+      gelu_bias_backward_f32(static_cast<gelu_act>(act), rows, cols, x.data(), bias.data(),
+                             dy.data(), dx.data(), dbias.empty() ? nullptr : dbias.data()),
+      "gelu::BiasBackward");
 }
 
 inline std::string_view SimdTarget() { return gelu_simd_target(); }
