@@ -1,0 +1,259 @@
+// The one libtorch TU of the lab core: the MLP, its init and dropout, the training loop and the
+// evaluations. Everything says ::torch because gelu::torch (our ops) is also in scope.
+#include "lab/core/train.hpp"
+
+#include <dlfcn.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <numeric>
+#include <random>
+
+#include "lab/core/error.hpp"
+#include "lab/core/model.hpp"
+#include "torch/gelu_modules.hpp"
+
+namespace gelu::lab {
+namespace fs = std::filesystem;
+using ::torch::Tensor;
+
+namespace {
+constexpr double kNormEps = 1e-12;         // tf.nn.l2_normalize's epsilon
+constexpr std::int64_t kEvalChunk = 5000;  // rows per evaluation forward pass
+}  // namespace
+
+void UnitNormInit(::torch::nn::Linear& layer) {
+  ::torch::NoGradGuard no_grad;
+  auto& w = layer->weight;  // [out, in]
+  w.normal_(0.0, 1.0);
+  const Tensor norms = w.norm(2, /*dim=*/1, /*keepdim=*/true).clamp_min(kNormEps);
+  w.div_(norms);
+  layer->bias.zero_();
+}
+
+Tensor InvertedDropout(const Tensor& x, double keep, std::uint64_t* rng_state) {
+  if (keep >= 1.0) return x;
+  Tensor mask = ::torch::empty(x.sizes(), x.options().dtype(::torch::kFloat32));
+  float* m = mask.data_ptr<float>();
+  const auto n = static_cast<std::size_t>(mask.numel());
+  // P(keep) = threshold / 2^32: exact for keep = 0.5.
+  const auto threshold = static_cast<std::uint64_t>(keep * 4294967296.0 + 0.5);
+  const auto scale = static_cast<float>(1.0 / keep);
+  std::uint64_t state = *rng_state;
+  for (std::size_t i = 0; i < n; i += 2) {
+    // splitmix64 (Steele, Lea, Flood 2014): two 32-bit draws per step.
+    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+    z ^= z >> 31;
+    m[i] = (z & 0xFFFFFFFFULL) < threshold ? scale : 0.0F;
+    if (i + 1 < n) m[i + 1] = (z >> 32) < threshold ? scale : 0.0F;
+  }
+  *rng_state = state;
+  return x * mask.to(x.scalar_type());
+}
+
+MlpImpl::MlpImpl(const MlpSpec& spec, const std::string& activation, double keep) : keep_(keep) {
+  std::size_t in = spec.inputs;
+  for (std::size_t i = 0; i <= spec.hidden.size(); ++i) {
+    const std::size_t out = i < spec.hidden.size() ? spec.hidden[i] : spec.outputs;
+    ::torch::nn::Linear layer = register_module(
+        "fc" + std::to_string(i),
+        ::torch::nn::Linear(static_cast<std::int64_t>(in), static_cast<std::int64_t>(out)));
+    UnitNormInit(layer);
+    layers_.push_back(layer);
+    if (i < spec.hidden.size()) {
+      ::torch::nn::AnyModule act;
+      try {
+        act = gelu::torch::MakeActivation(activation);
+      } catch (const std::invalid_argument& e) {
+        throw LabError("--activations: " + std::string(e.what()));
+      }
+      register_module("act" + std::to_string(i), act.ptr());
+      activations_.push_back(std::move(act));
+    }
+    in = out;
+  }
+}
+
+Tensor MlpImpl::forward(Tensor x) {
+  for (std::size_t i = 0; i < layers_.size(); ++i) {
+    x = layers_[i]->forward(x);
+    if (i < activations_.size()) {
+      x = activations_[i].forward(x);
+      if (is_training()) x = InvertedDropout(x, keep_, &dropout_state_);
+    }
+  }
+  return x;
+}
+
+void SetComputeThreads(int threads) {
+  const int n = std::max(1, threads);
+  at::set_num_threads(n);
+  // libtorch does not tell OpenBLAS (Debian's BLAS) its thread count; ask it directly if loaded.
+  using SetFn = void (*)(int);
+  if (void* sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads"); sym != nullptr) {
+    reinterpret_cast<SetFn>(sym)(n);
+  }
+}
+
+namespace {
+
+struct Eval {
+  double loss = 0, error = 0;
+};
+
+Tensor Images(const Split& s) {
+  return ::torch::from_blob(
+      const_cast<float*>(s.images.data()),
+      {static_cast<std::int64_t>(s.size()), static_cast<std::int64_t>(s.features)},
+      ::torch::kFloat32);
+}
+
+Tensor Labels(const Split& s) {
+  return ::torch::from_blob(const_cast<std::uint8_t*>(s.labels.data()),
+                            {static_cast<std::int64_t>(s.size())}, ::torch::kUInt8)
+      .to(::torch::kInt64);
+}
+
+Eval Evaluate(Mlp& model, const Tensor& x, const Tensor& y) {
+  ::torch::NoGradGuard no_grad;
+  model->eval();
+  const std::int64_t n = x.size(0);
+  double loss = 0;
+  std::int64_t wrong = 0;
+  for (std::int64_t b = 0; b < n; b += kEvalChunk) {
+    const std::int64_t e = std::min(n, b + kEvalChunk);
+    const Tensor logits = model->forward(x.slice(0, b, e));
+    const Tensor yy = y.slice(0, b, e);
+    loss +=
+        ::torch::nn::functional::cross_entropy(
+            logits, yy, ::torch::nn::functional::CrossEntropyFuncOptions().reduction(::torch::kSum))
+            .item<double>();
+    wrong += logits.argmax(1).ne(yy).sum().item<std::int64_t>();
+  }
+  model->train();
+  return {loss / static_cast<double>(n), static_cast<double>(wrong) / static_cast<double>(n)};
+}
+
+Row MakeRow(const RunContext& ctx, int epoch, const char* split, const Eval& e) {
+  Row r;
+  r.experiment = ctx.run.experiment;
+  r.activation = ctx.run.activation;
+  r.lr = ctx.run.lr;
+  r.dropout = ctx.run.dropout;
+  r.seed = ctx.run.seed;
+  r.epoch = epoch;
+  r.split = split;
+  r.loss = e.loss;
+  r.error = e.error;
+  r.data = ctx.data.name;
+  r.run = ctx.run.id;
+  return r;
+}
+
+fs::path ModelFile(const fs::path& out_dir, const std::string& run_id) {
+  return out_dir / "models" / (run_id + ".pt");
+}
+
+}  // namespace
+
+Rows TrainClassifier(const RunContext& ctx) {
+  const RunSpec& run = ctx.run;
+  const Experiment& exp = ctx.experiment;
+  SetComputeThreads(ctx.threads);
+  ::torch::manual_seed(static_cast<std::uint64_t>(run.seed));
+  const double keep = 1.0 - run.dropout;
+  Mlp model(exp.model, run.activation, keep);
+  model->SeedDropout(static_cast<std::uint64_t>(run.seed));
+  model->train();
+  ::torch::optim::Adam opt(model->parameters(), ::torch::optim::AdamOptions(run.lr)
+                                                    .betas({exp.train.beta1, exp.train.beta2})
+                                                    .eps(exp.train.eps));
+  const Tensor xtr = Images(ctx.data.train), ytr = Labels(ctx.data.train);
+  const Tensor xval = Images(ctx.data.val), yval = Labels(ctx.data.val);
+  const Tensor xte = Images(ctx.data.test), yte = Labels(ctx.data.test);
+  const auto batch = static_cast<std::int64_t>(exp.train.batch);
+  const std::int64_t steps = xtr.size(0) / batch;  // the remainder is dropped, as TF's next_batch
+  if (steps == 0) throw LabError("training set smaller than one batch");
+  std::vector<std::int64_t> order(static_cast<std::size_t>(xtr.size(0)));
+  std::iota(order.begin(), order.end(), 0);
+  std::mt19937_64 rng(static_cast<std::uint64_t>(run.seed));
+  Rows rows;
+  for (int epoch = 1; epoch <= run.epochs; ++epoch) {
+    if (epoch > 1) {  // TF 0.x's DataSet: first epoch in file order, then reshuffled each epoch
+      for (std::size_t i = order.size() - 1; i > 0; --i) {
+        std::swap(order[i], order[static_cast<std::size_t>(rng() % (i + 1))]);
+      }
+    }
+    double loss_sum = 0;
+    std::int64_t wrong = 0;
+    for (std::int64_t s = 0; s < steps; ++s) {
+      const Tensor idx = ::torch::from_blob(order.data() + s * batch, {batch}, ::torch::kInt64);
+      const Tensor x = xtr.index_select(0, idx);
+      const Tensor y = ytr.index_select(0, idx);
+      if (keep < 1.0) {  // the paper logs a dropout-off pass on the minibatch, before the update
+        ::torch::NoGradGuard no_grad;
+        model->eval();
+        const Tensor logits = model->forward(x);
+        loss_sum += ::torch::nn::functional::cross_entropy(logits, y).item<double>();
+        wrong += logits.argmax(1).ne(y).sum().item<std::int64_t>();
+        model->train();
+      }
+      const Tensor logits = model->forward(x);
+      const Tensor loss = ::torch::nn::functional::cross_entropy(logits, y);
+      opt.zero_grad();
+      loss.backward();
+      opt.step();
+      if (keep >= 1.0) {
+        loss_sum += loss.item<double>();
+        wrong += logits.detach().argmax(1).ne(y).sum().item<std::int64_t>();
+      }
+    }
+    const Eval train{loss_sum / static_cast<double>(steps),
+                     static_cast<double>(wrong) / static_cast<double>(steps * batch)};
+    const Eval val = Evaluate(model, xval, yval);
+    const Eval test = Evaluate(model, xte, yte);
+    rows.push_back(MakeRow(ctx, epoch, "train", train));
+    rows.push_back(MakeRow(ctx, epoch, "val", val));
+    rows.push_back(MakeRow(ctx, epoch, "test", test));
+    if (ctx.progress) ctx.progress(Progress{epoch, run.epochs, train.loss, val.error});
+  }
+  const fs::path file = ModelFile(ctx.out_dir, run.id);
+  fs::create_directories(file.parent_path());
+  const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
+  ::torch::save(model, tmp.string());
+  fs::rename(tmp, file);
+  return rows;
+}
+
+Rows EvaluateUnderNoise(const RunContext& ctx, const std::vector<double>& levels,
+                        std::uint64_t noise_seed) {
+  const RunSpec& run = ctx.run;
+  const Experiment* source = Registry::Find(ctx.experiment.reuses);
+  if (source == nullptr) throw LabError(ctx.experiment.name + ": unknown experiment to reuse");
+  SetComputeThreads(ctx.threads);
+  const fs::path file = ModelFile(ctx.out_dir, run.model_from);
+  if (!fs::is_regular_file(file)) {
+    throw LabError(file.string() + ": trained model missing; hint: delete " +
+                   RunFile(ctx.out_dir, run.model_from).string() + " and rerun to retrain it");
+  }
+  Mlp model(source->model, run.activation, 1.0 - run.dropout);
+  ::torch::load(model, file.string());
+  const Tensor x = Images(ctx.data.test), y = Labels(ctx.data.test);
+  ::torch::manual_seed(noise_seed + static_cast<std::uint64_t>(run.seed));
+  const Tensor u = ::torch::rand_like(x).mul_(2.0).sub_(1.0);
+  Rows rows;
+  for (const double a : levels) {
+    Row r = MakeRow(ctx, run.epochs, "test", Evaluate(model, x + a * u, y));
+    r.noise = a;
+    rows.push_back(r);
+  }
+  if (ctx.progress)
+    ctx.progress(Progress{run.epochs, run.epochs, 0.0, rows.front().error.value_or(0)});
+  return rows;
+}
+
+}  // namespace gelu::lab
