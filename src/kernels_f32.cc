@@ -1,6 +1,8 @@
 // fp32 array kernels, compiled once per SIMD target (Highway foreach_target) and chosen at run
-// time. Each float is widened to double, evaluated by src/act/math-inl.h and rounded once, so
-// results are within 1 ULP and identical in value whichever target runs (docs/ACCURACY.md).
+// time. On AVX-512 most inputs take the table-driven float path (src/act/gelu_fast-inl.h); all
+// other inputs and targets widen each float to double, evaluate src/act/math-inl.h and round
+// once. Both are within the bounds of docs/ACCURACY.md; they may differ in the last bit, so a
+// result can depend on the target, never on neighbouring elements.
 // Single-threaded; src/api.cc validates arguments and splits work across threads.
 
 #include <stddef.h>
