@@ -13,6 +13,8 @@
 
 using gelu::ForEachBlock;
 using gelu::OverlapsPartly;
+using gelu::ValidAct;
+using gelu::ValidElementwise;
 
 namespace {
 
@@ -24,11 +26,6 @@ constexpr const char* kActNames[] = {
 static_assert(sizeof(kActNames) / sizeof(kActNames[0]) == GELU_ACT_COUNT,
               "activations.def and GELU_ACT_COUNT disagree");
 
-bool ValidAct(gelu_act act) {
-  const int a = static_cast<int>(act);
-  return a >= 0 && a < GELU_ACT_COUNT;
-}
-
 bool ValidGaussian(float mu, float sigma) {
   return std::isfinite(mu) && std::isfinite(sigma) && sigma > 0.0f;
 }
@@ -38,9 +35,7 @@ bool ValidGaussian(float mu, float sigma) {
 extern "C" {
 
 gelu_status gelu_forward_f32(gelu_act act, size_t n, const float* x, float* y) {
-  if (!ValidAct(act)) return GELU_ERR_INVALID_ARGUMENT;
-  if (n == 0) return GELU_OK;
-  if (x == nullptr || y == nullptr || OverlapsPartly(x, y, n)) return GELU_ERR_INVALID_ARGUMENT;
+  if (!ValidElementwise<float>(act, n, x, nullptr, y, false)) return GELU_ERR_INVALID_ARGUMENT;
   const int a = static_cast<int>(act);
   ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
     gelu::KernelForwardF32(a, count, x + begin, y + begin);
@@ -49,12 +44,7 @@ gelu_status gelu_forward_f32(gelu_act act, size_t n, const float* x, float* y) {
 }
 
 gelu_status gelu_backward_f32(gelu_act act, size_t n, const float* x, const float* dy, float* dx) {
-  if (!ValidAct(act)) return GELU_ERR_INVALID_ARGUMENT;
-  if (n == 0) return GELU_OK;
-  if (x == nullptr || dy == nullptr || dx == nullptr || OverlapsPartly(x, dx, n) ||
-      OverlapsPartly(dy, dx, n)) {
-    return GELU_ERR_INVALID_ARGUMENT;
-  }
+  if (!ValidElementwise(act, n, x, dy, dx, true)) return GELU_ERR_INVALID_ARGUMENT;
   const int a = static_cast<int>(act);
   ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
     gelu::KernelBackwardF32(a, count, x + begin, dy + begin, dx + begin);

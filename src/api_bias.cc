@@ -91,15 +91,11 @@ void Accumulate(size_t e, size_t len, size_t cols, const float* dx, double* acc)
 
 using gelu::ForEachBlock;
 using gelu::OverlapsPartly;
+using gelu::ValidAct;
 
 namespace {
 
 constexpr size_t kChunk = 1024;  // floats per stack chunk (4 KiB)
-
-bool ValidAct(gelu_act act) {
-  const int a = static_cast<int>(act);
-  return a >= 0 && a < GELU_ACT_COUNT;
-}
 
 // Whether [a, a + na) and [b, b + nb) share any byte.
 template <class T, class U>

@@ -17,13 +17,10 @@
 
 using gelu::ForEachBlock;
 using gelu::OverlapsPartly;
+using gelu::ValidAct;
+using gelu::ValidElementwise;
 
 namespace {
-
-bool ValidAct(gelu_act act) {
-  const int a = static_cast<int>(act);
-  return a >= 0 && a < GELU_ACT_COUNT;
-}
 
 // ---- bf16 / fp16 <-> fp32 ----------------------------------------------------------------
 // Widening is exact. Narrowing rounds to nearest, ties to even; overflow gives inf, results
@@ -101,9 +98,8 @@ void NarrowChunk(size_t n, const float* in, uint16_t* out) {
 
 template <class T>
 gelu_status Forward16(gelu_act act, size_t n, const uint16_t* x, uint16_t* y) {
-  if (!ValidAct(act)) return GELU_ERR_INVALID_ARGUMENT;
+  if (!ValidElementwise<uint16_t>(act, n, x, nullptr, y, false)) return GELU_ERR_INVALID_ARGUMENT;
   if (n == 0) return GELU_OK;
-  if (x == nullptr || y == nullptr || OverlapsPartly(x, y, n)) return GELU_ERR_INVALID_ARGUMENT;
   const int a = static_cast<int>(act);
   ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
     float bx[kChunk];
@@ -121,12 +117,8 @@ gelu_status Forward16(gelu_act act, size_t n, const uint16_t* x, uint16_t* y) {
 template <class T>
 gelu_status Backward16(gelu_act act, size_t n, const uint16_t* x, const uint16_t* dy,
                        uint16_t* dx) {
-  if (!ValidAct(act)) return GELU_ERR_INVALID_ARGUMENT;
+  if (!ValidElementwise(act, n, x, dy, dx, true)) return GELU_ERR_INVALID_ARGUMENT;
   if (n == 0) return GELU_OK;
-  if (x == nullptr || dy == nullptr || dx == nullptr || OverlapsPartly(x, dx, n) ||
-      OverlapsPartly(dy, dx, n)) {
-    return GELU_ERR_INVALID_ARGUMENT;
-  }
   const int a = static_cast<int>(act);
   ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
     float bx[kChunk];
@@ -328,9 +320,8 @@ gelu_status gelu_backward_f16(gelu_act act, size_t n, const uint16_t* x, const u
 }
 
 gelu_status gelu_forward_f64(gelu_act act, size_t n, const double* x, double* y) {
-  if (!ValidAct(act)) return GELU_ERR_INVALID_ARGUMENT;
+  if (!ValidElementwise<double>(act, n, x, nullptr, y, false)) return GELU_ERR_INVALID_ARGUMENT;
   if (n == 0) return GELU_OK;
-  if (x == nullptr || y == nullptr || OverlapsPartly(x, y, n)) return GELU_ERR_INVALID_ARGUMENT;
   const int a = static_cast<int>(act);
   ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
     for (size_t i = begin; i < begin + count; ++i) y[i] = ForwardF64(a, x[i]);
@@ -340,12 +331,8 @@ gelu_status gelu_forward_f64(gelu_act act, size_t n, const double* x, double* y)
 
 gelu_status gelu_backward_f64(gelu_act act, size_t n, const double* x, const double* dy,
                               double* dx) {
-  if (!ValidAct(act)) return GELU_ERR_INVALID_ARGUMENT;
+  if (!ValidElementwise(act, n, x, dy, dx, true)) return GELU_ERR_INVALID_ARGUMENT;
   if (n == 0) return GELU_OK;
-  if (x == nullptr || dy == nullptr || dx == nullptr || OverlapsPartly(x, dx, n) ||
-      OverlapsPartly(dy, dx, n)) {
-    return GELU_ERR_INVALID_ARGUMENT;
-  }
   const int a = static_cast<int>(act);
   ForEachBlock(n, [&](size_t, size_t begin, size_t count) {
     for (size_t i = begin; i < begin + count; ++i) dx[i] = BackwardF64(a, x[i], dy[i]);

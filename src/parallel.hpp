@@ -1,8 +1,9 @@
-// libgelu's threading and pointer checks, shared by every C entry point. Work is cut into
+// libgelu's threading and argument checks, shared by every C entry point. Work is cut into
 // fixed blocks, so results (sums included) are bitwise the same for every thread count.
 #ifndef GELU_SRC_PARALLEL_HPP_
 #define GELU_SRC_PARALLEL_HPP_
 
+#include <gelu/gelu.h>
 #include <stddef.h>
 
 #include <algorithm>
@@ -61,6 +62,22 @@ bool OverlapsPartly(const T* in, const U* out, size_t n) {
   const std::uintptr_t a_end = a + n * sizeof(T);
   const std::uintptr_t b_end = b + n * sizeof(U);
   return a < b_end && b < a_end;
+}
+
+inline bool ValidAct(gelu_act act) {
+  const int a = static_cast<int>(act);
+  return a >= 0 && a < GELU_ACT_COUNT;
+}
+
+// The checks of every elementwise entry point, whatever the element type: a known act, and for
+// n > 0 non-null arrays, the output equal to or apart from each input (dy is null for forward).
+template <class T>
+bool ValidElementwise(gelu_act act, size_t n, const T* x, const T* dy, const T* out,
+                      bool backward) {
+  if (!ValidAct(act)) return false;
+  if (n == 0) return true;
+  if (x == nullptr || out == nullptr || (backward && dy == nullptr)) return false;
+  return !OverlapsPartly(x, out, n) && !(backward && OverlapsPartly(dy, out, n));
 }
 
 }  // namespace gelu

@@ -28,15 +28,6 @@ constexpr float kSentinel = -12345.678f;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
 
-// An out-of-range activation id as a C caller can pass it (C++ forbids static_cast of values
-// outside the enum's range, so copy the bits of the int).
-gelu_act RawAct(int v) {
-  static_assert(sizeof(gelu_act) == sizeof(int));
-  gelu_act a;
-  std::memcpy(&a, &v, sizeof a);
-  return a;
-}
-
 // Kernels for the edge-case tests: the six activations and two Gaussian GELUs.
 std::vector<Fn> EdgeKernels() {
   std::vector<Fn> v = AllActivations();

@@ -18,6 +18,15 @@
 
 namespace gelu::test {
 
+// An out-of-range activation id as a C caller can pass it (C++ forbids static_cast of values
+// outside the enum's range, so copy the bits of the int).
+inline gelu_act RawAct(int v) {
+  static_assert(sizeof(gelu_act) == sizeof(int));
+  gelu_act a;
+  std::memcpy(&a, &v, sizeof a);
+  return a;
+}
+
 inline float FromBits(uint32_t b) {
   float f;
   std::memcpy(&f, &b, sizeof f);

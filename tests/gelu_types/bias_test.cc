@@ -19,14 +19,6 @@
 namespace gelu::test {
 namespace {
 
-// An out-of-range gelu_act as a caller's bad cast would produce it.
-gelu_act RawAct(int a) {
-  gelu_act r;
-  static_assert(sizeof r == sizeof a);
-  std::memcpy(&r, &a, sizeof r);
-  return r;
-}
-
 struct Shape {
   size_t rows, cols;
 };
