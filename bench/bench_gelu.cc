@@ -27,16 +27,6 @@ constexpr int kThreads[] = {1, 2};
 constexpr size_t kLarge = size_t{1} << 26;
 constexpr benchmark::IterationCount kLargeIterations = 5;
 
-struct Act {
-  const char* name;
-  gelu_act act;
-};
-constexpr Act kActs[] = {
-#define X(ID, CLI_NAME, C_ENUM, DESCRIPTION) {#CLI_NAME, C_ENUM},
-#include "src/act/activations.def"
-#undef X
-};
-
 // Inputs are made once per (seed, scale, n) and shared by all cases; outputs per n.
 const float* Input(uint64_t seed, float scale, size_t n) {
   static std::map<std::pair<uint64_t, size_t>, FloatBuffer> cache;

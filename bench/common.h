@@ -4,12 +4,24 @@
 #ifndef GELU_BENCH_COMMON_H_
 #define GELU_BENCH_COMMON_H_
 
+#include <gelu/gelu.h>
 #include <cstddef>
 #include <cstdint>
 #include <memory>
 #include <string>
 
 namespace gelu::bench {
+
+// Every activation of src/act/activations.def with its id, for the benchmark tables.
+struct Act {
+  const char* name;
+  gelu_act act;
+};
+inline constexpr Act kActs[] = {
+#define X(ID, CLI_NAME, C_ENUM, DESCRIPTION) {#CLI_NAME, C_ENUM},
+#include "src/act/activations.def"
+#undef X
+};
 
 struct FreeDeleter {
   void operator()(float* p) const;

@@ -44,16 +44,6 @@ constexpr float kGaussSigma = 1.5f;
 constexpr float kSigmoidGeluAlpha = 1.702f;  // gelu_sigmoid = x * sigmoid(1.702 x) = swish(1.702)
 constexpr size_t kUlpSampleMax = size_t{1} << 20;
 
-struct Act {
-  const char* name;
-  gelu_act act;
-};
-constexpr Act kActs[] = {
-#define X(ID, CLI_NAME, C_ENUM, DESCRIPTION) {#CLI_NAME, C_ENUM},
-#include "src/act/activations.def"
-#undef X
-};
-
 struct Options {
   std::vector<size_t> sizes = {size_t{1} << 16, size_t{1} << 20, size_t{1} << 26};
   std::vector<int> threads = {1, 2};
