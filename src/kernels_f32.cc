@@ -96,6 +96,19 @@ void FloatLoop(size_t n, const float* x, const float* dy, float* out) {
   }
 }
 
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+// The lanes the fast path computes: |x| < kFastLimit, and all x > 0 where f is the identity
+// there (elu). NaN is never inside.
+template <class T>
+struct FastInside {
+  HWY_INLINE hn::Mask<DF16> operator()(VF16 vx) const {
+    const DF16 df;
+    if constexpr (T::kIdentityAbove0) return hn::Gt(vx, hn::Set(df, -kFastLimit));
+    return hn::Lt(hn::Abs(vx), hn::Set(df, kFastLimit));
+  }
+};
+#endif
+
 // The fast float path where the activation has tables on this target, the double path for
 // everything else and for the lanes the tables do not cover.
 template <int kAct>
@@ -120,7 +133,7 @@ void ForwardLoop(size_t n, const float* x, float* y) {
       }
       return y_tab;
     };
-    FastLoop(n, x, nullptr, y, fast, slow);
+    FastLoop(n, x, nullptr, y, fast, FastInside<T>(), slow);
     return;
   }
 #endif
@@ -149,7 +162,7 @@ void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
       }
       return dx_tab;
     };
-    FastLoop(n, x, dy, dx, fast, slow);
+    FastLoop(n, x, dy, dx, fast, FastInside<T>(), slow);
     return;
   }
 #endif

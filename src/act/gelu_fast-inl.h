@@ -5,7 +5,7 @@
 // terms F(c) + a0 d are added exactly (Fast2Sum or 2Sum) so the result is rounded once.
 // Measured over all 2^32 inputs (docs/ACCURACY.md): gelu <= 0.886 ULP forward, 0.996 backward;
 // the others <= 1.1 forward and 1.45 backward. Lanes outside the range (and NaN) take the
-// double-precision path of src/act/math-inl.h, lane by lane.
+// double-precision path of src/act/math-inl.h, gathered into full vectors (FastLoop).
 
 #if defined(GELU_SRC_ACT_GELU_FAST_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef GELU_SRC_ACT_GELU_FAST_INL_H_
@@ -125,38 +125,72 @@ HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
 
 // Each lane inside the fast range gets `fast`, each lane outside (or NaN) gets
 // `slow(count, x, dy, out)` (the double path), so a result depends on its own input only, not
-// on its neighbours or its position. The slow path runs only for vectors that need it. The
-// tail goes through a zero-padded vector. dy is null for forward.
-template <class Fast, class Slow>
+// on its neighbours or its position. `inside(x)` says which lanes the tables cover.
+// Outside lanes are not computed where they stand: their x (and dy) and their index are
+// compress-stored into a queue, and the double path runs on full vectors of queued lanes, whose
+// results are then written to their places. So data with many tail values (wide inputs, trained
+// networks' pre-activations) pays the double path per tail element, not per vector that holds
+// one. x is queued before out is written, so out may be x. The tail of the array goes through a
+// zero-padded vector (0 is inside for every table). dy is null for forward.
+template <class Fast, class Inside, class Slow>
 HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out, const Fast& fast,
-                         const Slow& slow) {
+                         const Inside& inside_of, const Slow& slow) {
   const DF16 df;
-  const size_t lanes = hn::Lanes(df);
-  const VF16 limit = hn::Set(df, kFastLimit);
-  auto vector = [&](const float* px, const float* pdy, float* pout) {
+  const hn::RebindToSigned<DF16> di;
+  constexpr size_t kLanes = 16;
+  alignas(64) float qx[2 * kLanes];
+  alignas(64) float qdy[2 * kLanes];
+  alignas(64) float qout[2 * kLanes];
+  alignas(64) int32_t qidx[2 * kLanes];
+  size_t queued = 0;
+  size_t base = 0;  // qidx holds offsets from out + base
+  auto flush = [&](size_t count) {
+    slow(count, qx, dy != nullptr ? qdy : nullptr, qout);
+    for (size_t j = 0; j < count; ++j) out[base + static_cast<size_t>(qidx[j])] = qout[j];
+    queued -= count;
+    memmove(qx, qx + count, queued * sizeof(float));
+    memmove(qdy, qdy + count, queued * sizeof(float));
+    memmove(qidx, qidx + count, queued * sizeof(int32_t));
+  };
+  // Out of line: the hot loop keeps the tables in registers.
+  auto enqueue = [&](size_t i, VF16 vx, VF16 vdy, hn::Mask<DF16> outside,
+                     bool has_dy) HWY_ATTR __attribute__((noinline)) {
+    const size_t count = hn::CompressStore(vx, outside, df, qx + queued);
+    if (has_dy) hn::CompressStore(vdy, outside, df, qdy + queued);
+    const auto idx = hn::Iota(di, static_cast<int32_t>(i - base));
+    hn::CompressStore(idx, hn::RebindMask(di, outside), di, qidx + queued);
+    queued += count;
+  };
+  // One vector at position i (offset from out + base): px/pdy/pout are where it is read and
+  // written (the array or the padded tail buffers).
+  auto vector = [&](size_t i, const float* px, const float* pdy, float* pout) {
     const VF16 vx = hn::LoadU(df, px);
     const VF16 vdy = pdy != nullptr ? hn::LoadU(df, pdy) : vx;
-    const auto inside = hn::Lt(hn::Abs(vx), limit);
-    const VF16 r = fast(vx, vdy);
-    if (HWY_LIKELY(hn::AllTrue(df, inside))) {
-      hn::StoreU(r, df, pout);
-      return;
-    }
-    alignas(64) float other[16];
-    slow(lanes, px, pdy, other);  // reads px before pout is written (they may be the same)
-    hn::StoreU(hn::IfThenElse(inside, r, hn::Load(df, other)), df, pout);
+    const auto inside = inside_of(vx);
+    hn::StoreU(fast(vx, vdy), df, pout);
+    if (HWY_LIKELY(hn::AllTrue(df, inside))) return;
+    enqueue(i, vx, vdy, hn::Not(inside), pdy != nullptr);
   };
   size_t i = 0;
-  for (; i + lanes <= n; i += lanes) vector(x + i, dy != nullptr ? dy + i : nullptr, out + i);
+  for (; i + kLanes <= n; i += kLanes) {
+    if (i - base >= (size_t{1} << 30)) {  // keep offsets in int32 on huge arrays
+      if (queued > 0) flush(queued);
+      base = i;
+    }
+    vector(i, x + i, dy != nullptr ? dy + i : nullptr, out + i);
+    if (queued >= kLanes) flush(kLanes);  // at most 15 + 16 queued: the queue holds 32
+  }
   if (i < n) {
-    alignas(64) float bx[16] = {};
-    alignas(64) float bdy[16] = {};
-    alignas(64) float bout[16];
+    alignas(64) float bx[kLanes] = {};
+    alignas(64) float bdy[kLanes] = {};
+    alignas(64) float bout[kLanes];
     memcpy(bx, x + i, (n - i) * sizeof(float));
     if (dy != nullptr) memcpy(bdy, dy + i, (n - i) * sizeof(float));
-    vector(bx, dy != nullptr ? bdy : nullptr, bout);
+    vector(i, bx, dy != nullptr ? bdy : nullptr, bout);
     memcpy(out + i, bout, (n - i) * sizeof(float));
   }
+  // Only now: the queued tail lanes must overwrite what the memcpy just wrote.
+  while (queued > 0) flush(queued < kLanes ? queued : kLanes);
 }
 
 #endif  // HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
