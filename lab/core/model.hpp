@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "lab/core/adam.hpp"
 #include "lab/core/experiment.hpp"
 
 namespace gelu::lab {
@@ -19,9 +20,9 @@ void UnitNormInit(::torch::nn::Linear& layer);
 
 // Inverted dropout: keeps each unit with probability keep and scales kept units by 1 / keep
 // (tf.nn.dropout(x, keep)); keep >= 1 returns x unchanged. The mask comes from a splitmix64
-// stream (*rng_state advances), in one plain C++ pass instead of torch's rand_like + compare +
-// cast (measured: 2.47 instead of 2.59 CPU-s per epoch of the keep-0.5 runs), and independent of
-// torch's global generator (which init and stochastic_gelu use).
+// stream (*rng_state advances; FillDropoutMask, vectorized) instead of torch's rand_like +
+// compare + cast, and is independent of torch's global generator (which init and
+// stochastic_gelu use).
 ::torch::Tensor InvertedDropout(const ::torch::Tensor& x, double keep, std::uint64_t* rng_state);
 
 class MlpImpl : public ::torch::nn::Module {
@@ -44,6 +45,21 @@ class Mlp : public ::torch::nn::ModuleHolder<MlpImpl> {
  public:
   using ::torch::nn::ModuleHolder<MlpImpl>::ModuleHolder;
   using Impl = MlpImpl;
+};
+
+// torch::optim::Adam's update with each parameter's seven tensor operations fused into one pass
+// (AdamStep), and gradients dropped instead of zeroed (the next backward writes them afresh,
+// skipping a zeroing and an accumulation pass). Measured: see lab/README.md, Speed.
+class FusedAdam {
+ public:
+  FusedAdam(std::vector<::torch::Tensor> params, const AdamHyper& hyper);
+  void ZeroGrad();  // drops every gradient
+  void Step();      // parameters without a gradient are skipped (their step count still advances)
+
+ private:
+  std::vector<::torch::Tensor> params_, m_, v_;
+  AdamHyper hyper_;
+  std::int64_t step_ = 0;
 };
 
 }  // namespace gelu::lab

@@ -11,6 +11,7 @@
 #include <numeric>
 #include <random>
 
+#include "lab/core/dropout_mask.hpp"
 #include "lab/core/error.hpp"
 #include "lab/core/model.hpp"
 #include "torch/gelu_modules.hpp"
@@ -36,22 +37,10 @@ void UnitNormInit(::torch::nn::Linear& layer) {
 Tensor InvertedDropout(const Tensor& x, double keep, std::uint64_t* rng_state) {
   if (keep >= 1.0) return x;
   Tensor mask = ::torch::empty(x.sizes(), x.options().dtype(::torch::kFloat32));
-  float* m = mask.data_ptr<float>();
-  const auto n = static_cast<std::size_t>(mask.numel());
   // P(keep) = threshold / 2^32: exact for keep = 0.5.
   const auto threshold = static_cast<std::uint64_t>(keep * 4294967296.0 + 0.5);
-  const auto scale = static_cast<float>(1.0 / keep);
-  std::uint64_t state = *rng_state;
-  for (std::size_t i = 0; i < n; i += 2) {
-    // splitmix64 (Steele, Lea, Flood 2014): two 32-bit draws per step.
-    std::uint64_t z = (state += 0x9E3779B97F4A7C15ULL);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
-    z ^= z >> 31;
-    m[i] = (z & 0xFFFFFFFFULL) < threshold ? scale : 0.0F;
-    if (i + 1 < n) m[i + 1] = (z >> 32) < threshold ? scale : 0.0F;
-  }
-  *rng_state = state;
+  *rng_state = FillDropoutMask(mask.data_ptr<float>(), static_cast<std::size_t>(mask.numel()),
+                               *rng_state, threshold, static_cast<float>(1.0 / keep));
   return x * mask.to(x.scalar_type());
 }
 
@@ -89,9 +78,38 @@ Tensor MlpImpl::forward(Tensor x) {
   return x;
 }
 
+FusedAdam::FusedAdam(std::vector<Tensor> params, const AdamHyper& hyper)
+    : params_(std::move(params)), hyper_(hyper) {
+  for (const Tensor& p : params_) {
+    if (p.scalar_type() != ::torch::kFloat32 || !p.is_contiguous() || !p.device().is_cpu()) {
+      throw LabError("FusedAdam: parameters must be contiguous float32 CPU tensors");
+    }
+    m_.push_back(::torch::zeros_like(p));
+    v_.push_back(::torch::zeros_like(p));
+  }
+}
+
+void FusedAdam::ZeroGrad() {
+  for (Tensor& p : params_) p.mutable_grad().reset();
+}
+
+void FusedAdam::Step() {
+  ++step_;
+  for (std::size_t i = 0; i < params_.size(); ++i) {
+    const Tensor& grad = params_[i].grad();
+    if (!grad.defined()) continue;
+    const Tensor g = grad.to(::torch::kFloat32).contiguous();
+    AdamStep(hyper_, step_, static_cast<std::size_t>(g.numel()), g.data_ptr<float>(),
+             m_[i].data_ptr<float>(), v_[i].data_ptr<float>(), params_[i].data_ptr<float>());
+  }
+}
+
 void SetComputeThreads(int threads) {
   const int n = std::max(1, threads);
-  at::set_num_threads(n);
+  // libtorch's intra-op pool (OpenMP, spin-waiting) stays at one thread: beside OpenBLAS's own
+  // pool it made the MLP epoch 4x slower with 2 threads (3.7 s instead of 0.89 s, lab/README.md).
+  // The threads go to the GEMMs, where the time is.
+  at::set_num_threads(1);
   // libtorch does not tell OpenBLAS (Debian's BLAS) its thread count; ask it directly if loaded.
   using SetFn = void (*)(int);
   if (void* sym = dlsym(RTLD_DEFAULT, "openblas_set_num_threads"); sym != nullptr) {
@@ -169,9 +187,8 @@ Rows TrainClassifier(const RunContext& ctx) {
   Mlp model(exp.model, run.activation, keep);
   model->SeedDropout(static_cast<std::uint64_t>(run.seed));
   model->train();
-  ::torch::optim::Adam opt(model->parameters(), ::torch::optim::AdamOptions(run.lr)
-                                                    .betas({exp.train.beta1, exp.train.beta2})
-                                                    .eps(exp.train.eps));
+  FusedAdam opt(model->parameters(),
+                AdamHyper{run.lr, exp.train.beta1, exp.train.beta2, exp.train.eps});
   const Tensor xtr = Images(ctx.data.train), ytr = Labels(ctx.data.train);
   const Tensor xval = Images(ctx.data.val), yval = Labels(ctx.data.val);
   const Tensor xte = Images(ctx.data.test), yte = Labels(ctx.data.test);
@@ -204,9 +221,9 @@ Rows TrainClassifier(const RunContext& ctx) {
       }
       const Tensor logits = model->forward(x);
       const Tensor loss = ::torch::nn::functional::cross_entropy(logits, y);
-      opt.zero_grad();
+      opt.ZeroGrad();
       loss.backward();
-      opt.step();
+      opt.Step();
       if (keep >= 1.0) {
         loss_sum += loss.item<double>();
         wrong += logits.detach().argmax(1).ne(y).sum().item<std::int64_t>();

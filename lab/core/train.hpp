@@ -9,7 +9,8 @@
 
 namespace gelu::lab {
 
-// Sets libtorch's intra-op threads and OpenBLAS's threads for this process.
+// Gives OpenBLAS `threads` threads for this process; libtorch's intra-op pool stays at 1 (see
+// train.cpp: the two spin-waiting pools fight over the cores).
 void SetComputeThreads(int threads);
 
 // Trains ctx.experiment.model with ctx.run's activation, dropout, lr, seed and epochs on

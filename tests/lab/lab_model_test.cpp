@@ -2,6 +2,7 @@
 // parameter count. The only torch TU of the lab tests.
 #include <gtest/gtest.h>
 
+#include "lab/core/dropout_mask.hpp"
 #include "lab/core/model.hpp"
 
 namespace gelu::lab {
@@ -39,6 +40,77 @@ TEST(LabModel, InvertedDropoutKeepsExpectationAndScales) {
   std::uint64_t state = 1;
   EXPECT_TRUE(InvertedDropout(x, 1.0, &state).equal(x));
   EXPECT_EQ(state, 1U);
+}
+
+// The vectorized, runtime-dispatched mask against the sequential splitmix64 stream written out
+// here (state += gamma, then hash), for even and odd lengths and two keep rates; chained calls
+// continue the stream.
+TEST(LabModel, DropoutMaskIsTheSplitMix64Stream) {
+  auto reference = [](std::size_t n, std::uint64_t* state, std::uint64_t threshold, float scale) {
+    std::vector<float> m(n);
+    for (std::size_t i = 0; i < n; i += 2) {
+      std::uint64_t z = (*state += 0x9E3779B97F4A7C15ULL);
+      z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ULL;
+      z = (z ^ (z >> 27)) * 0x94D049BB133111EBULL;
+      z ^= z >> 31;
+      m[i] = (z & 0xFFFFFFFFULL) < threshold ? scale : 0.0F;
+      if (i + 1 < n) m[i + 1] = (z >> 32) < threshold ? scale : 0.0F;
+    }
+    return m;
+  };
+  for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{37}, std::size_t{16384}}) {
+    for (const double keep : {0.5, 0.8}) {
+      const auto threshold = static_cast<std::uint64_t>(keep * 4294967296.0 + 0.5);
+      const auto scale = static_cast<float>(1.0 / keep);
+      std::uint64_t ref_state = 12345, state = 12345;
+      for (int call = 0; call < 2; ++call) {
+        const std::vector<float> want = reference(n, &ref_state, threshold, scale);
+        std::vector<float> got(n, -1.0F);
+        state = FillDropoutMask(got.data(), n, state, threshold, scale);
+        EXPECT_EQ(got, want) << "n=" << n << " keep=" << keep << " call=" << call;
+        EXPECT_EQ(state, ref_state);
+      }
+    }
+  }
+}
+
+// FusedAdam against libtorch's own Adam: same parameters, same gradient sequence, 30 steps; they
+// may differ only by float rounding (the fused loop multiplies by 1/sqrt(bc2) instead of
+// dividing). Then a hand-computed first step: m = 0.1 g, v = 0.001 g^2, so the update is
+// lr * g / (|g| + eps * sqrt(0.001)) ~ lr * sign(g).
+TEST(LabModel, FusedAdamMatchesTorchAdam) {
+  ::torch::manual_seed(7);
+  const ::torch::Tensor w0 = ::torch::randn({37, 11});
+  const ::torch::Tensor b0 = ::torch::randn({11});
+  ::torch::Tensor wa = w0.clone().requires_grad_(true), ba = b0.clone().requires_grad_(true);
+  ::torch::Tensor wb = w0.clone().requires_grad_(true), bb = b0.clone().requires_grad_(true);
+  const AdamHyper h{3e-3, 0.9, 0.999, 1e-8};
+  ::torch::optim::Adam reference({wa, ba}, ::torch::optim::AdamOptions(h.lr)
+                                               .betas({h.beta1, h.beta2})
+                                               .eps(h.eps));
+  FusedAdam fused({wb, bb}, h);
+  for (int step = 0; step < 30; ++step) {
+    const ::torch::Tensor gw = ::torch::randn({37, 11});
+    const ::torch::Tensor gb = ::torch::randn({11}) * (step % 3 == 0 ? 1e-6 : 1.0);
+    reference.zero_grad();
+    (wa * gw).sum().add((ba * gb).sum()).backward();
+    reference.step();
+    fused.ZeroGrad();
+    EXPECT_FALSE(wb.grad().defined());
+    (wb * gw).sum().add((bb * gb).sum()).backward();
+    fused.Step();
+  }
+  EXPECT_LT((wa - wb).abs().max().item<double>(), 2e-6);
+  EXPECT_LT((ba - bb).abs().max().item<double>(), 2e-6);
+  EXPECT_GT((wa - w0).abs().max().item<double>(), 1e-2);  // the steps moved the weights
+
+  std::vector<float> g = {2.0F, -0.5F, 0.0F}, m(3, 0.0F), v(3, 0.0F), p = {1.0F, 1.0F, 1.0F};
+  AdamStep(AdamHyper{0.01, 0.9, 0.999, 1e-8}, 1, 3, g.data(), m.data(), v.data(), p.data());
+  EXPECT_FLOAT_EQ(m[0], 0.2F);
+  EXPECT_FLOAT_EQ(v[1], 0.001F * 0.25F);
+  EXPECT_NEAR(p[0], 1.0 - 0.01 * 2.0 / (2.0 + 1e-8), 1e-7);
+  EXPECT_NEAR(p[1], 1.0 + 0.01 * 0.5 / (0.5 + 1e-8), 1e-7);
+  EXPECT_FLOAT_EQ(p[2], 1.0F);  // g = 0: m = 0, no move
 }
 
 TEST(LabModel, MlpShapesParametersAndDropoutOnlyInTraining) {
