@@ -25,6 +25,13 @@ void UnitNormInit(::torch::nn::Linear& layer);
 // stochastic_gelu use).
 ::torch::Tensor InvertedDropout(const ::torch::Tensor& x, double keep, std::uint64_t* rng_state);
 
+// One fully connected layer as a single autograd node: f(x weight^T + bias) for act = a gelu_act
+// value (libgelu's fused bias + activation kernels), x weight^T + bias for act < 0. x [rows, in],
+// weight [out, in] (torch::nn::Linear's layout), bias [out], float32 CPU. The GEMMs are oneDNN's
+// where the build has it (train.cpp), else libtorch's. Gradients reach x, weight and bias.
+::torch::Tensor Dense(const ::torch::Tensor& x, const ::torch::Tensor& weight,
+                      const ::torch::Tensor& bias, int act);
+
 class MlpImpl : public ::torch::nn::Module {
  public:
   MlpImpl(const MlpSpec& spec, const std::string& activation, double keep);
@@ -37,6 +44,10 @@ class MlpImpl : public ::torch::nn::Module {
   std::vector<::torch::nn::Linear> layers_;
   std::vector<::torch::nn::AnyModule> activations_;
   double keep_;
+  // The gelu_act of a plain libgelu activation: every layer then runs as one Dense node (same
+  // parameters, same saved model). -1 for gaussian_gelu and stochastic_gelu: torch's Linear,
+  // then the activation module.
+  int fused_act_;
   std::uint64_t dropout_state_ = 0;
 };
 // Written out instead of TORCH_MODULE(Mlp): that macro says `torch::`, which inside gelu::lab

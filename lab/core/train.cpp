@@ -16,6 +16,12 @@
 #include "lab/core/model.hpp"
 #include "torch/gelu_modules.hpp"
 
+#if GELU_LAB_HAVE_DNNL
+#include <oneapi/dnnl/dnnl.h>
+#endif
+#include <gelu/gelu.h>
+#include <torch/csrc/autograd/custom_function.h>
+
 namespace gelu::lab {
 namespace fs = std::filesystem;
 using ::torch::Tensor;
@@ -44,7 +50,113 @@ Tensor InvertedDropout(const Tensor& x, double keep, std::uint64_t* rng_state) {
   return x * mask.to(x.scalar_type());
 }
 
-MlpImpl::MlpImpl(const MlpSpec& spec, const std::string& activation, double keep) : keep_(keep) {
+namespace {
+
+// C[M, N] = op(A) op(B) in row-major float32, op = transpose for 'T'. oneDNN's sgemm where the
+// build has it (measured on this machine for the MLP's shapes, one thread: 1.1-1.7x the GEMM
+// throughput of Debian's OpenBLAS 0.3.21, lab/README.md), else libtorch's at::mm (the system
+// BLAS). Both are checked against each other and against at::mm in tests/lab.
+void Gemm(char ta, char tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
+          const float* b, float* c) {
+  const std::int64_t lda = ta == 'N' ? k : m;
+  const std::int64_t ldb = tb == 'N' ? n : k;
+#if GELU_LAB_HAVE_DNNL
+  const dnnl_status_t st = dnnl_sgemm(ta, tb, m, n, k, 1.0F, a, lda, b, ldb, 0.0F, c, n);
+  if (st != dnnl_success) {
+    throw LabError("oneDNN sgemm failed (status " + std::to_string(static_cast<int>(st)) + ")");
+  }
+#else
+  auto view = [](const float* p, std::int64_t rows, std::int64_t cols, char t) {
+    Tensor v = ::torch::from_blob(const_cast<float*>(p), {rows, cols}, ::torch::kFloat32);
+    return t == 'N' ? v : v.t();
+  };
+  Tensor out = ::torch::from_blob(c, {m, n}, ::torch::kFloat32);
+  ::at::mm_out(out, view(a, ta == 'N' ? m : k, ta == 'N' ? k : m, ta),
+               view(b, tb == 'N' ? k : n, tb == 'N' ? n : k, tb));
+#endif
+}
+
+Tensor Float32Contiguous(const Tensor& t) {
+  return t.to(::torch::kFloat32).contiguous();
+}
+
+void CheckGelu(gelu_status s, const char* what) {
+  if (s != GELU_OK) throw LabError(std::string("libgelu ") + what + ": " + gelu_status_string(s));
+}
+
+// One autograd node per layer: y = f(x W^T + b), or x W^T + b for act < 0. The GEMM writes z =
+// x W^T; libgelu's fused gelu_bias_forward_f32 computes f(z + b) in one pass, and backward's
+// gelu_bias_backward_f32 gives dz = dy f'(z + b) and db (summed over rows in double) in one.
+class DenseFunction : public ::torch::autograd::Function<DenseFunction> {
+ public:
+  static Tensor forward(::torch::autograd::AutogradContext* ctx, const Tensor& x_in,
+                        const Tensor& w_in, const Tensor& b_in, std::int64_t act) {
+    const Tensor x = Float32Contiguous(x_in), w = Float32Contiguous(w_in),
+                 b = Float32Contiguous(b_in);
+    const std::int64_t rows = x.size(0), in = x.size(1), out = w.size(0);
+    if (w.size(1) != in || b.numel() != out) throw LabError("Dense: shapes do not fit");
+    Tensor z = ::torch::empty({rows, out}, x.options());
+    Gemm('N', 'T', rows, out, in, x.data_ptr<float>(), w.data_ptr<float>(), z.data_ptr<float>());
+    Tensor y;
+    if (act >= 0) {
+      y = ::torch::empty_like(z);
+      CheckGelu(gelu_bias_forward_f32(static_cast<gelu_act>(act), static_cast<std::size_t>(rows),
+                                      static_cast<std::size_t>(out), z.data_ptr<float>(),
+                                      b.data_ptr<float>(), y.data_ptr<float>()),
+                "gelu_bias_forward_f32");
+    } else {
+      y = z.add_(b);
+    }
+    ctx->saved_data["act"] = act;
+    ctx->save_for_backward({x, w, b, act >= 0 ? z : Tensor()});
+    return y;
+  }
+
+  static ::torch::autograd::variable_list backward(::torch::autograd::AutogradContext* ctx,
+                                                   ::torch::autograd::variable_list grads) {
+    const std::int64_t act = ctx->saved_data["act"].toInt();
+    const auto saved = ctx->get_saved_variables();
+    const Tensor &x = saved[0], &w = saved[1], &b = saved[2];
+    if (!grads[0].defined()) return {Tensor(), Tensor(), Tensor(), Tensor()};
+    const Tensor dy = Float32Contiguous(grads[0]);
+    const std::int64_t rows = x.size(0), in = x.size(1), out = w.size(0);
+    Tensor dz, db;
+    if (act >= 0) {
+      dz = ::torch::empty_like(dy);
+      db = ::torch::empty_like(b);
+      CheckGelu(gelu_bias_backward_f32(static_cast<gelu_act>(act), static_cast<std::size_t>(rows),
+                                       static_cast<std::size_t>(out), saved[3].data_ptr<float>(),
+                                       b.data_ptr<float>(), dy.data_ptr<float>(),
+                                       dz.data_ptr<float>(), db.data_ptr<float>()),
+                "gelu_bias_backward_f32");
+    } else {
+      dz = dy;
+      db = dy.sum(0);
+    }
+    Tensor dw = ::torch::empty_like(w);
+    Gemm('T', 'N', out, in, rows, dz.data_ptr<float>(), x.data_ptr<float>(), dw.data_ptr<float>());
+    Tensor dx;
+    if (ctx->needs_input_grad(0)) {
+      dx = ::torch::empty_like(x);
+      Gemm('N', 'N', rows, in, out, dz.data_ptr<float>(), w.data_ptr<float>(),
+           dx.data_ptr<float>());
+    }
+    return {dx, dw, db, Tensor()};
+  }
+};
+
+}  // namespace
+
+Tensor Dense(const Tensor& x, const Tensor& weight, const Tensor& bias, int act) {
+  return DenseFunction::apply(x, weight, bias, static_cast<std::int64_t>(act));
+}
+
+MlpImpl::MlpImpl(const MlpSpec& spec, const std::string& activation, double keep)
+    : keep_(keep), fused_act_([&] {
+        gelu_act act{};
+        return gelu_act_from_name(activation.c_str(), &act) == GELU_OK ? static_cast<int>(act)
+                                                                        : -1;
+      }()) {
   std::size_t in = spec.inputs;
   for (std::size_t i = 0; i <= spec.hidden.size(); ++i) {
     const std::size_t out = i < spec.hidden.size() ? spec.hidden[i] : spec.outputs;
@@ -69,11 +181,13 @@ MlpImpl::MlpImpl(const MlpSpec& spec, const std::string& activation, double keep
 
 Tensor MlpImpl::forward(Tensor x) {
   for (std::size_t i = 0; i < layers_.size(); ++i) {
-    x = layers_[i]->forward(x);
-    if (i < activations_.size()) {
-      x = activations_[i].forward(x);
-      if (is_training()) x = InvertedDropout(x, keep_, &dropout_state_);
+    const bool hidden = i < activations_.size();
+    if (fused_act_ >= 0 || !hidden) {  // one Dense node: GEMM + fused bias (+ activation)
+      x = Dense(x, layers_[i]->weight, layers_[i]->bias, hidden ? fused_act_ : -1);
+    } else {  // gaussian_gelu, stochastic_gelu: Linear, then the activation module
+      x = activations_[i].forward(layers_[i]->forward(x));
     }
+    if (hidden && is_training()) x = InvertedDropout(x, keep_, &dropout_state_);
   }
   return x;
 }
