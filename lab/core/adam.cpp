@@ -12,22 +12,22 @@ struct Coefficients {
   float b1, b2, c1, c2, inv_sqrt_bc2, step_size, eps;
 };
 
-#define GELU_LAB_ADAM_BODY                                                          \
-  for (std::size_t i = 0; i < n; ++i) {                                             \
-    const float gi = g[i];                                                          \
-    const float mi = m[i] * k.b1 + gi * k.c1;                                       \
-    const float vi = v[i] * k.b2 + gi * gi * k.c2;                                  \
-    m[i] = mi;                                                                      \
-    v[i] = vi;                                                                      \
-    p[i] -= k.step_size * mi / (std::sqrt(vi) * k.inv_sqrt_bc2 + k.eps);            \
+#define GELU_LAB_ADAM_BODY                                               \
+  for (std::size_t i = 0; i < n; ++i) {                                  \
+    const float gi = g[i];                                               \
+    const float mi = m[i] * k.b1 + gi * k.c1;                            \
+    const float vi = v[i] * k.b2 + gi * gi * k.c2;                       \
+    m[i] = mi;                                                           \
+    v[i] = vi;                                                           \
+    p[i] -= k.step_size * mi / (std::sqrt(vi) * k.inv_sqrt_bc2 + k.eps); \
   }
 
 void Loop(const Coefficients& k, std::size_t n, const float* g, float* m, float* v, float* p) {
   GELU_LAB_ADAM_BODY
 }
 
-__attribute__((target("avx2"))) void LoopAvx2(const Coefficients& k, std::size_t n,
-                                              const float* g, float* m, float* v, float* p) {
+__attribute__((target("avx2"))) void LoopAvx2(const Coefficients& k, std::size_t n, const float* g,
+                                              float* m, float* v, float* p) {
   GELU_LAB_ADAM_BODY
 }
 

@@ -17,11 +17,11 @@ inline std::uint64_t SplitMix64(std::uint64_t z) {
   return z ^ (z >> 31);
 }
 
-#define GELU_LAB_FILL_MASK_BODY                                            \
-  for (std::size_t j = 0; j < pairs; ++j) {                                \
-    const std::uint64_t z = SplitMix64(state + (j + 1) * kGamma);         \
-    m[2 * j] = (z & 0xFFFFFFFFULL) < threshold ? scale : 0.0F;             \
-    m[2 * j + 1] = (z >> 32) < threshold ? scale : 0.0F;                   \
+#define GELU_LAB_FILL_MASK_BODY                                   \
+  for (std::size_t j = 0; j < pairs; ++j) {                       \
+    const std::uint64_t z = SplitMix64(state + (j + 1) * kGamma); \
+    m[2 * j] = (z & 0xFFFFFFFFULL) < threshold ? scale : 0.0F;    \
+    m[2 * j + 1] = (z >> 32) < threshold ? scale : 0.0F;          \
   }
 
 void FillPairs(float* m, std::size_t pairs, std::uint64_t state, std::uint64_t threshold,
@@ -29,9 +29,8 @@ void FillPairs(float* m, std::size_t pairs, std::uint64_t state, std::uint64_t t
   GELU_LAB_FILL_MASK_BODY
 }
 
-__attribute__((target("avx2"))) void FillPairsAvx2(float* m, std::size_t pairs,
-                                                   std::uint64_t state, std::uint64_t threshold,
-                                                   float scale) {
+__attribute__((target("avx2"))) void FillPairsAvx2(float* m, std::size_t pairs, std::uint64_t state,
+                                                   std::uint64_t threshold, float scale) {
   GELU_LAB_FILL_MASK_BODY
 }
 
@@ -55,8 +54,8 @@ FillFn PickFill() {
 
 }  // namespace
 
-std::uint64_t FillDropoutMask(float* m, std::size_t n, std::uint64_t state,
-                              std::uint64_t threshold, float scale) {
+std::uint64_t FillDropoutMask(float* m, std::size_t n, std::uint64_t state, std::uint64_t threshold,
+                              float scale) {
   static const FillFn fill = PickFill();
   const std::size_t pairs = n / 2;
   fill(m, pairs, state, threshold, scale);

@@ -25,10 +25,18 @@ void UnitNormInit(::torch::nn::Linear& layer);
 // stochastic_gelu use).
 ::torch::Tensor InvertedDropout(const ::torch::Tensor& x, double keep, std::uint64_t* rng_state);
 
+// Who computes Dense's GEMMs. kOneDnn (oneDNN's sgemm; the default where the build has it):
+// measured on this project's machine for the MLP's shapes, one thread, 1.1-1.7x the GEMM
+// throughput of Debian's OpenBLAS 0.3.21 (lab/README.md, Speed). kBlas: libtorch's at::mm, i.e.
+// the system BLAS (the default without oneDNN, or with GELU_LAB_GEMM=blas in the environment).
+enum class GemmBackend { kOneDnn, kBlas };
+GemmBackend CurrentGemmBackend();
+bool SetGemmBackend(GemmBackend backend);  // false: kOneDnn requested but not built in
+
 // One fully connected layer as a single autograd node: f(x weight^T + bias) for act = a gelu_act
 // value (libgelu's fused bias + activation kernels), x weight^T + bias for act < 0. x [rows, in],
-// weight [out, in] (torch::nn::Linear's layout), bias [out], float32 CPU. The GEMMs are oneDNN's
-// where the build has it (train.cpp), else libtorch's. Gradients reach x, weight and bias.
+// weight [out, in] (torch::nn::Linear's layout), bias [out], float32 CPU. The GEMMs run on
+// CurrentGemmBackend(). Gradients reach x, weight and bias.
 ::torch::Tensor Dense(const ::torch::Tensor& x, const ::torch::Tensor& weight,
                       const ::torch::Tensor& bias, int act);
 

@@ -6,7 +6,9 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
+#include <cstdlib>
 #include <filesystem>
 #include <numeric>
 #include <random>
@@ -52,20 +54,22 @@ Tensor InvertedDropout(const Tensor& x, double keep, std::uint64_t* rng_state) {
 
 namespace {
 
-// C[M, N] = op(A) op(B) in row-major float32, op = transpose for 'T'. oneDNN's sgemm where the
-// build has it (measured on this machine for the MLP's shapes, one thread: 1.1-1.7x the GEMM
-// throughput of Debian's OpenBLAS 0.3.21, lab/README.md), else libtorch's at::mm (the system
-// BLAS). Both are checked against each other and against at::mm in tests/lab.
+std::atomic<int> g_gemm_backend{-1};  // -1: not chosen yet
+
+// C[M, N] = op(A) op(B) in row-major float32, op = transpose for 'T'.
 void Gemm(char ta, char tb, std::int64_t m, std::int64_t n, std::int64_t k, const float* a,
           const float* b, float* c) {
-  const std::int64_t lda = ta == 'N' ? k : m;
-  const std::int64_t ldb = tb == 'N' ? n : k;
 #if GELU_LAB_HAVE_DNNL
-  const dnnl_status_t st = dnnl_sgemm(ta, tb, m, n, k, 1.0F, a, lda, b, ldb, 0.0F, c, n);
-  if (st != dnnl_success) {
-    throw LabError("oneDNN sgemm failed (status " + std::to_string(static_cast<int>(st)) + ")");
+  if (CurrentGemmBackend() == GemmBackend::kOneDnn) {
+    const std::int64_t lda = ta == 'N' ? k : m;
+    const std::int64_t ldb = tb == 'N' ? n : k;
+    const dnnl_status_t st = dnnl_sgemm(ta, tb, m, n, k, 1.0F, a, lda, b, ldb, 0.0F, c, n);
+    if (st != dnnl_success) {
+      throw LabError("oneDNN sgemm failed (status " + std::to_string(static_cast<int>(st)) + ")");
+    }
+    return;
   }
-#else
+#endif
   auto view = [](const float* p, std::int64_t rows, std::int64_t cols, char t) {
     Tensor v = ::torch::from_blob(const_cast<float*>(p), {rows, cols}, ::torch::kFloat32);
     return t == 'N' ? v : v.t();
@@ -73,12 +77,9 @@ void Gemm(char ta, char tb, std::int64_t m, std::int64_t n, std::int64_t k, cons
   Tensor out = ::torch::from_blob(c, {m, n}, ::torch::kFloat32);
   ::at::mm_out(out, view(a, ta == 'N' ? m : k, ta == 'N' ? k : m, ta),
                view(b, tb == 'N' ? k : n, tb == 'N' ? n : k, tb));
-#endif
 }
 
-Tensor Float32Contiguous(const Tensor& t) {
-  return t.to(::torch::kFloat32).contiguous();
-}
+Tensor Float32Contiguous(const Tensor& t) { return t.to(::torch::kFloat32).contiguous(); }
 
 void CheckGelu(gelu_status s, const char* what) {
   if (s != GELU_OK) throw LabError(std::string("libgelu ") + what + ": " + gelu_status_string(s));
@@ -147,6 +148,23 @@ class DenseFunction : public ::torch::autograd::Function<DenseFunction> {
 
 }  // namespace
 
+GemmBackend CurrentGemmBackend() {
+  int b = g_gemm_backend.load();
+  if (b < 0) {
+    const char* env = std::getenv("GELU_LAB_GEMM");
+    const bool blas = !GELU_LAB_HAVE_DNNL || (env != nullptr && std::string(env) == "blas");
+    b = static_cast<int>(blas ? GemmBackend::kBlas : GemmBackend::kOneDnn);
+    g_gemm_backend.store(b);
+  }
+  return static_cast<GemmBackend>(b);
+}
+
+bool SetGemmBackend(GemmBackend backend) {
+  if (backend == GemmBackend::kOneDnn && !GELU_LAB_HAVE_DNNL) return false;
+  g_gemm_backend.store(static_cast<int>(backend));
+  return true;
+}
+
 Tensor Dense(const Tensor& x, const Tensor& weight, const Tensor& bias, int act) {
   return DenseFunction::apply(x, weight, bias, static_cast<std::int64_t>(act));
 }
@@ -154,8 +172,7 @@ Tensor Dense(const Tensor& x, const Tensor& weight, const Tensor& bias, int act)
 MlpImpl::MlpImpl(const MlpSpec& spec, const std::string& activation, double keep)
     : keep_(keep), fused_act_([&] {
         gelu_act act{};
-        return gelu_act_from_name(activation.c_str(), &act) == GELU_OK ? static_cast<int>(act)
-                                                                        : -1;
+        return gelu_act_from_name(activation.c_str(), &act) == GELU_OK ? static_cast<int>(act) : -1;
       }()) {
   std::size_t in = spec.inputs;
   for (std::size_t i = 0; i <= spec.hidden.size(); ++i) {

@@ -2,6 +2,8 @@
 // parameter count. The only torch TU of the lab tests.
 #include <gtest/gtest.h>
 
+#include <iostream>
+
 #include "lab/core/dropout_mask.hpp"
 #include "lab/core/model.hpp"
 #include "torch/gelu_ops.hpp"
@@ -43,40 +45,48 @@ TEST(LabModel, InvertedDropoutKeepsExpectationAndScales) {
   EXPECT_EQ(state, 1U);
 }
 
-// Dense (oneDNN GEMM + libgelu's fused bias kernels, one autograd node) against libtorch's own
-// linear + our activation op: values and all three gradients, for odd shapes, an activation with
-// a tail-heavy input range, relu, and no activation.
+// Dense (both GEMM backends + libgelu's fused bias kernels, one autograd node) against libtorch's
+// own linear + our activation op: values and all three gradients, for odd shapes, an activation
+// with a tail-heavy input range, relu, and no activation.
 TEST(LabModel, DenseMatchesLinearPlusActivation) {
   ::torch::manual_seed(11);
-  for (const int act : {static_cast<int>(GELU_ACT_GELU), static_cast<int>(GELU_ACT_RELU),
-                        static_cast<int>(GELU_ACT_ELU), -1}) {
-    const ::torch::Tensor x0 = ::torch::randn({37, 23}) * 3.0;
-    const ::torch::Tensor w0 = ::torch::randn({11, 23});
-    const ::torch::Tensor b0 = ::torch::randn({11});
-    const ::torch::Tensor r = ::torch::randn({37, 11});
-    auto run = [&](bool dense) {
-      ::torch::Tensor x = x0.clone().requires_grad_(true);
-      ::torch::Tensor w = w0.clone().requires_grad_(true);
-      ::torch::Tensor b = b0.clone().requires_grad_(true);
-      ::torch::Tensor y;
-      if (dense) {
-        y = Dense(x, w, b, act);
-      } else {
-        y = ::torch::nn::functional::linear(x, w, b);
-        if (act >= 0) y = gelu::torch::activation(static_cast<gelu_act>(act), y);
+  const GemmBackend initial = CurrentGemmBackend();
+  for (const GemmBackend backend : {GemmBackend::kOneDnn, GemmBackend::kBlas}) {
+    if (!SetGemmBackend(backend)) {
+      std::cout << "oneDNN not built in: only the BLAS backend is tested\n";
+      continue;
+    }
+    for (const int act : {static_cast<int>(GELU_ACT_GELU), static_cast<int>(GELU_ACT_RELU),
+                          static_cast<int>(GELU_ACT_ELU), -1}) {
+      const ::torch::Tensor x0 = ::torch::randn({37, 23}) * 3.0;
+      const ::torch::Tensor w0 = ::torch::randn({11, 23});
+      const ::torch::Tensor b0 = ::torch::randn({11});
+      const ::torch::Tensor r = ::torch::randn({37, 11});
+      auto run = [&](bool dense) {
+        ::torch::Tensor x = x0.clone().requires_grad_(true);
+        ::torch::Tensor w = w0.clone().requires_grad_(true);
+        ::torch::Tensor b = b0.clone().requires_grad_(true);
+        ::torch::Tensor y;
+        if (dense) {
+          y = Dense(x, w, b, act);
+        } else {
+          y = ::torch::nn::functional::linear(x, w, b);
+          if (act >= 0) y = gelu::torch::activation(static_cast<gelu_act>(act), y);
+        }
+        (y * r).sum().backward();
+        return std::vector<::torch::Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
+      };
+      const auto got = run(true), want = run(false);
+      const char* names[] = {"y", "dx", "dw", "db"};
+      for (std::size_t k = 0; k < got.size(); ++k) {
+        ASSERT_EQ(got[k].sizes(), want[k].sizes()) << names[k];
+        const double scale = want[k].abs().max().item<double>();
+        EXPECT_LT((got[k] - want[k]).abs().max().item<double>(), 2e-5 * (1.0 + scale))
+            << names[k] << " act=" << act << " backend=" << static_cast<int>(backend);
       }
-      (y * r).sum().backward();
-      return std::vector<::torch::Tensor>{y.detach(), x.grad(), w.grad(), b.grad()};
-    };
-    const auto got = run(true), want = run(false);
-    const char* names[] = {"y", "dx", "dw", "db"};
-    for (std::size_t k = 0; k < got.size(); ++k) {
-      ASSERT_EQ(got[k].sizes(), want[k].sizes()) << names[k];
-      const double scale = want[k].abs().max().item<double>();
-      EXPECT_LT((got[k] - want[k]).abs().max().item<double>(), 2e-5 * (1.0 + scale))
-          << names[k] << " act=" << act;
     }
   }
+  SetGemmBackend(initial);
 }
 
 // The vectorized, runtime-dispatched mask against the sequential splitmix64 stream written out
@@ -95,7 +105,8 @@ TEST(LabModel, DropoutMaskIsTheSplitMix64Stream) {
     }
     return m;
   };
-  for (const std::size_t n : {std::size_t{1}, std::size_t{2}, std::size_t{37}, std::size_t{16384}}) {
+  for (const std::size_t n :
+       {std::size_t{1}, std::size_t{2}, std::size_t{37}, std::size_t{16384}}) {
     for (const double keep : {0.5, 0.8}) {
       const auto threshold = static_cast<std::uint64_t>(keep * 4294967296.0 + 0.5);
       const auto scale = static_cast<float>(1.0 / keep);
@@ -122,9 +133,8 @@ TEST(LabModel, FusedAdamMatchesTorchAdam) {
   ::torch::Tensor wa = w0.clone().requires_grad_(true), ba = b0.clone().requires_grad_(true);
   ::torch::Tensor wb = w0.clone().requires_grad_(true), bb = b0.clone().requires_grad_(true);
   const AdamHyper h{3e-3, 0.9, 0.999, 1e-8};
-  ::torch::optim::Adam reference({wa, ba}, ::torch::optim::AdamOptions(h.lr)
-                                               .betas({h.beta1, h.beta2})
-                                               .eps(h.eps));
+  ::torch::optim::Adam reference(
+      {wa, ba}, ::torch::optim::AdamOptions(h.lr).betas({h.beta1, h.beta2}).eps(h.eps));
   FusedAdam fused({wb, bb}, h);
   for (int step = 0; step < 30; ++step) {
     const ::torch::Tensor gw = ::torch::randn({37, 11});
