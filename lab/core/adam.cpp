@@ -37,23 +37,17 @@ __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw"))) void LoopAvx512(
 }
 #undef GELU_LAB_ADAM_BODY
 
-using LoopFn = void (*)(const Coefficients&, std::size_t, const float*, float*, float*, float*);
-
-LoopFn PickLoop() {
-  __builtin_cpu_init();
-  if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") &&
-      __builtin_cpu_supports("avx512vl") && __builtin_cpu_supports("avx512bw")) {
-    return LoopAvx512;
-  }
-  if (__builtin_cpu_supports("avx2")) return LoopAvx2;
-  return Loop;
-}
-
 }  // namespace
 
 void AdamStep(const AdamHyper& h, std::int64_t step, std::size_t n, const float* g, float* m,
               float* v, float* p) {
-  static const LoopFn loop = PickLoop();
+  static const CpuLevel level = DetectCpuLevel();
+  AdamStep(h, step, n, g, m, v, p, level);
+}
+
+void AdamStep(const AdamHyper& h, std::int64_t step, std::size_t n, const float* g, float* m,
+              float* v, float* p, CpuLevel level) {
+  const auto loop = PickForCpu(level, &Loop, &LoopAvx2, &LoopAvx512);
   const double t = static_cast<double>(step);
   const Coefficients k{static_cast<float>(h.beta1),
                        static_cast<float>(h.beta2),

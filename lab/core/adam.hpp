@@ -6,6 +6,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "lab/core/cpu_level.hpp"
+
 namespace gelu::lab {
 
 struct AdamHyper {
@@ -20,5 +22,8 @@ struct AdamHyper {
 // (sqrt(v) / sqrt(1 - beta2^step) + eps).
 void AdamStep(const AdamHyper& h, std::int64_t step, std::size_t n, const float* g, float* m,
               float* v, float* p);
+// The same with the loop built for `level` (<= DetectCpuLevel()); every level rounds alike.
+void AdamStep(const AdamHyper& h, std::int64_t step, std::size_t n, const float* g, float* m,
+              float* v, float* p, CpuLevel level);
 
 }  // namespace gelu::lab

@@ -267,7 +267,8 @@ void AddRunCommand(CLI::App& app) {
                   "Folder with the four MNIST-format IDX files (default: $GELU_LAB_DATA or "
                   "/usr/share/datasets/fashion-mnist)");
   cmd->add_option("--out", f.out, "Results folder (default: gelu-lab-results)");
-  cmd->add_option("--threads", f.threads, "Compute threads per run (default: 1; see lab/README.md, Speed)")
+  cmd->add_option("--threads", f.threads,
+                  "BLAS threads per run (default: 1; see lab/README.md, Speed)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--jobs", f.jobs, "Runs side by side, each in its own process (default: cores)")
       ->check(CLI::PositiveNumber);

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <iostream>
+#include <random>
 
 #include "lab/core/dropout_mask.hpp"
 #include "lab/core/model.hpp"
@@ -89,6 +90,14 @@ TEST(LabModel, DenseMatchesLinearPlusActivation) {
   SetGemmBackend(initial);
 }
 
+// The CPU levels this machine can run (each test covers every copy it can).
+std::vector<CpuLevel> LevelsOfThisCpu() {
+  std::vector<CpuLevel> levels = {CpuLevel::kBaseline};
+  if (DetectCpuLevel() != CpuLevel::kBaseline) levels.push_back(CpuLevel::kAvx2);
+  if (DetectCpuLevel() == CpuLevel::kAvx512) levels.push_back(CpuLevel::kAvx512);
+  return levels;
+}
+
 // The vectorized, runtime-dispatched mask against the sequential splitmix64 stream written out
 // here (state += gamma, then hash), for even and odd lengths and two keep rates; chained calls
 // continue the stream.
@@ -114,9 +123,15 @@ TEST(LabModel, DropoutMaskIsTheSplitMix64Stream) {
       for (int call = 0; call < 2; ++call) {
         const std::vector<float> want = reference(n, &ref_state, threshold, scale);
         std::vector<float> got(n, -1.0F);
-        state = FillDropoutMask(got.data(), n, state, threshold, scale);
+        const std::uint64_t next = FillDropoutMask(got.data(), n, state, threshold, scale);
         EXPECT_EQ(got, want) << "n=" << n << " keep=" << keep << " call=" << call;
-        EXPECT_EQ(state, ref_state);
+        EXPECT_EQ(next, ref_state);
+        for (const CpuLevel level : LevelsOfThisCpu()) {  // every copy of the loop
+          std::vector<float> at_level(n, -1.0F);
+          EXPECT_EQ(FillDropoutMask(at_level.data(), n, state, threshold, scale, level), next);
+          EXPECT_EQ(at_level, want) << "level " << static_cast<int>(level);
+        }
+        state = next;
       }
     }
   }
@@ -150,6 +165,23 @@ TEST(LabModel, FusedAdamMatchesTorchAdam) {
   EXPECT_LT((wa - wb).abs().max().item<double>(), 2e-6);
   EXPECT_LT((ba - bb).abs().max().item<double>(), 2e-6);
   EXPECT_GT((wa - w0).abs().max().item<double>(), 1e-2);  // the steps moved the weights
+
+  // Every copy of the loop rounds alike: 1000 steps on 37 values, bitwise equal.
+  {
+    std::vector<float> grads(37 * 1000);
+    std::mt19937 rng(3);
+    std::normal_distribution<float> nd;
+    for (float& x : grads) x = nd(rng);
+    std::vector<std::vector<float>> finals;
+    for (const CpuLevel level : LevelsOfThisCpu()) {
+      std::vector<float> mm(37, 0.0F), vv(37, 0.0F), pp(37, 0.5F);
+      for (int t = 1; t <= 1000; ++t) {
+        AdamStep(h, t, 37, grads.data() + 37 * (t - 1), mm.data(), vv.data(), pp.data(), level);
+      }
+      finals.push_back(pp);
+    }
+    for (const auto& f : finals) EXPECT_EQ(f, finals.front());
+  }
 
   std::vector<float> g = {2.0F, -0.5F, 0.0F}, m(3, 0.0F), v(3, 0.0F), p = {1.0F, 1.0F, 1.0F};
   AdamStep(AdamHyper{0.01, 0.9, 0.999, 1e-8}, 1, 3, g.data(), m.data(), v.data(), p.data());
