@@ -153,8 +153,8 @@ HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out, 
     memmove(qidx, qidx + count, queued * sizeof(int32_t));
   };
   // Out of line: the hot loop keeps the tables in registers.
-  auto enqueue = [&](size_t i, VF16 vx, VF16 vdy, hn::Mask<DF16> outside,
-                     bool has_dy) HWY_ATTR __attribute__((noinline)) {
+  auto enqueue = [&](size_t i, VF16 vx, VF16 vdy, hn::Mask<DF16> outside, bool has_dy) HWY_ATTR
+      __attribute__((noinline)) {
     const size_t count = hn::CompressStore(vx, outside, df, qx + queued);
     if (has_dy) hn::CompressStore(vdy, outside, df, qdy + queued);
     const auto idx = hn::Iota(di, static_cast<int32_t>(i - base));
