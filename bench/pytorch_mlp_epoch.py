@@ -119,6 +119,7 @@ def main():
         ap.error("--epochs and --threads must be >= 1")
 
     torch.set_num_threads(args.threads)
+    torch.set_flush_denormal(True)  # as gelu-lab's runs (FTZ/DAZ; no effect in the first epochs)
     torch.manual_seed(args.seed)
     xall, yall = load(DATA, LABELS)
     x, y = xall[N_VALIDATION:], yall[N_VALIDATION:]

@@ -38,7 +38,7 @@ struct RunFlags {
   int seeds = 0, epochs = 0, threads = 0, jobs = 0;
   long long train_limit = -1, validation = -1;
   std::string data, out = "gelu-lab-results", shard;
-  bool quick = false, full = false;
+  bool quick = false, full = false, keep_denormals = false;
 };
 
 std::string Join(const std::vector<std::string>& v) {
@@ -168,6 +168,7 @@ void Run(const RunFlags& f) {
   // One thread per run by default: 2 threads gain nothing at this model size, and on a shared
   // machine libgomp's/OpenBLAS's spinning made them 17x slower (lab/README.md, Speed).
   o.threads = f.threads > 0 ? f.threads : 1;
+  o.flush_denormals = !f.keep_denormals;
 
   const Experiment* source = nullptr;
   std::vector<RunSpec> source_runs;
@@ -273,6 +274,9 @@ void AddRunCommand(CLI::App& app) {
   cmd->add_option("--jobs", f.jobs, "Runs side by side, each in its own process (default: cores)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--shard", f.shard, "Run only shard K of N of the runs (K/N, 1-based)");
+  cmd->add_flag("--keep-denormals", f.keep_denormals,
+                "Compute with IEEE subnormal floats instead of flushing them to zero (2x slower "
+                "late in training; see lab/README.md, Speed)");
   cmd->add_flag("--quick", f.quick, "Small grid that finishes in minutes");
   cmd->add_flag("--full", f.full, "The paper's protocol (the default)");
   cmd->callback([] { Run(f); });

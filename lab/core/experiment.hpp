@@ -64,6 +64,7 @@ struct RunContext {
   std::filesystem::path out_dir;
   int threads = 1;
   std::function<void(const Progress&)> progress;  // called after each epoch; may be empty
+  bool flush_denormals = true;                    // FTZ/DAZ in the run's thread (SetComputeThreads)
 };
 
 struct Experiment {

@@ -34,7 +34,8 @@ std::string Compact(double v) {
 
 Rows ExecuteRun(const Experiment& exp, const RunSpec& run, const Dataset& data,
                 const SweepOptions& o, std::function<void(const Progress&)> progress) {
-  const RunContext ctx{exp, run, data, o.out_dir, o.threads, std::move(progress)};
+  const RunContext ctx{
+      exp, run, data, o.out_dir, o.threads, std::move(progress), o.flush_denormals};
   Rows rows = exp.run(ctx);
   WriteRunFile(o.out_dir, run.id, rows);
   return rows;

@@ -16,7 +16,8 @@ struct SweepOptions {
   std::filesystem::path out_dir;
   int threads = 1;
   int jobs = 1;
-  int shard_index = 0;  // 0-based
+  bool flush_denormals = true;  // see RunContext
+  int shard_index = 0;          // 0-based
   int shard_count = 1;
 };
 

@@ -10,8 +10,10 @@
 namespace gelu::lab {
 
 // Gives OpenBLAS `threads` threads for this process; libtorch's intra-op pool stays at 1 (see
-// train.cpp: the two spin-waiting pools fight over the cores).
-void SetComputeThreads(int threads);
+// train.cpp: the two spin-waiting pools fight over the cores). With flush_denormals the calling
+// thread computes with subnormal floats flushed to zero (x86 FTZ and DAZ, torch's
+// set_flush_denormal), otherwise with IEEE subnormals.
+void SetComputeThreads(int threads, bool flush_denormals);
 
 // Trains ctx.experiment.model with ctx.run's activation, dropout, lr, seed and epochs on
 // ctx.data.train (Adam, mean softmax cross-entropy, batches in file order in epoch 1, then

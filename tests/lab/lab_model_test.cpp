@@ -7,6 +7,7 @@
 
 #include "lab/core/dropout_mask.hpp"
 #include "lab/core/model.hpp"
+#include "lab/core/train.hpp"
 #include "torch/gelu_ops.hpp"
 
 namespace gelu::lab {
@@ -190,6 +191,27 @@ TEST(LabModel, FusedAdamMatchesTorchAdam) {
   EXPECT_NEAR(p[0], 1.0 - 0.01 * 2.0 / (2.0 + 1e-8), 1e-7);
   EXPECT_NEAR(p[1], 1.0 + 0.01 * 0.5 / (0.5 + 1e-8), 1e-7);
   EXPECT_FLOAT_EQ(p[2], 1.0F);  // g = 0: m = 0, no move
+}
+
+// A GEMM and libgelu on subnormal data: flushed to zero with flush_denormals (the default of
+// every run), IEEE subnormals without (--keep-denormals).
+TEST(LabModel, ComputeThreadsFlushSubnormalsOnRequest) {
+  const float tiny = 0x1p-130F;  // subnormal
+  const auto a = ::torch::full({4, 4}, tiny);
+  const auto b = ::torch::eye(4);
+  SetComputeThreads(1, false);
+  EXPECT_EQ(::torch::mm(a, b)[0][0].item<float>(), tiny);
+  // gelu(-14) = -14 Phi(-14) = -1.1e-43: a subnormal float.
+  const auto x = ::torch::full({16}, -14.0F);
+  const float g = gelu::torch::activation(GELU_ACT_GELU, x)[0].item<float>();
+  EXPECT_LT(g, 0.0F);
+  EXPECT_GT(g, -0x1p-126F);
+  SetComputeThreads(1, true);
+  EXPECT_EQ(::torch::mm(a, b)[0][0].item<float>(), 0.0F);  // DAZ: the input reads as 0
+  volatile float half = 0x1p-120F;
+  EXPECT_EQ(half * 0x1p-10F, 0.0F);  // FTZ: a subnormal product becomes 0
+  SetComputeThreads(1, false);
+  EXPECT_EQ(::torch::mm(a, b)[0][0].item<float>(), tiny);
 }
 
 TEST(LabModel, MlpShapesParametersAndDropoutOnlyInTraining) {
