@@ -77,11 +77,13 @@ using DF16 = hn::Full512<float>;
 using VF16 = hn::Vec512<float>;
 constexpr float kFastLimit = 3.875f;  // |x| below this: 4x rounds to -15..15
 
+// F(c + d) = hi + pp + tail: F(c) = hi + lo from the table, pp = a0 d rounded, and tail = the
+// rounding error of pp + lo + d^2 (a1 + a2 d + ... + a5 d^4). Forward and backward differ only
+// in how they add hi + pp exactly.
 struct FastParts {
-  VF16 d;   // x - k/4, k = round(4x)
-  VF16 s1;  // a1 + a2 d + ... + a5 d^4
-  VF16 a0;  // the interval's a0
-  __m512i idx;
+  VF16 hi;
+  VF16 pp;
+  VF16 tail;
 };
 
 // k = round(4x) (ties to even) by the 1.5 * 2^23 trick: for |4x| < 2^22, 4x + 1.5 * 2^23 lies
@@ -92,46 +94,40 @@ struct FastParts {
 HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x) {
   const DF16 df;
   const hn::Full512<int32_t> di;
-  FastParts p;
   const VF16 magic = hn::Set(df, 0x1.8p23f);
   const VF16 shifted = hn::MulAdd(x, hn::Set(df, 4.0f), magic);
-  const VF16 k = hn::Sub(shifted, magic);       // exact
-  p.d = hn::MulAdd(k, hn::Set(df, -0.25f), x);  // exact: |d| <= 1/8 and x, k/4 are floats
-  p.idx = hn::BitCast(di, shifted).raw;
-  VF16 s = t.At(kFastDegree, p.idx);
-  for (int r = kFastDegree - 1; r >= 1; --r) s = hn::MulAdd(s, p.d, t.At(r, p.idx));
-  p.s1 = s;
-  p.a0 = t.At(0, p.idx);
+  const VF16 k = hn::Sub(shifted, magic);                // exact
+  const VF16 d = hn::MulAdd(k, hn::Set(df, -0.25f), x);  // exact: |d| <= 1/8, x and k/4 floats
+  const __m512i idx = hn::BitCast(di, shifted).raw;
+  VF16 s1 = t.At(kFastDegree, idx);
+  for (int r = kFastDegree - 1; r >= 1; --r) s1 = hn::MulAdd(s1, d, t.At(r, idx));
+  const VF16 a0 = t.At(0, idx);
+  FastParts p;
+  p.pp = hn::Mul(a0, d);
+  const VF16 pe = hn::MulSub(a0, d, p.pp);
+  p.hi = t.At(FastTables::kHi, idx);
+  p.tail = hn::MulAdd(hn::Mul(d, d), s1, hn::Add(pe, t.At(FastTables::kLo, idx)));
   return p;
 }
 
-// y = F(x) for |x| < kFastLimit: F(c) + a0 d + d^2 s1 with F(c) = hi + lo. |hi| >= |a0 d|
-// on every interval (at c = 0, hi = 0 and a0 d = x/2 is exact), so Fast2Sum gives hi + a0 d
-// exactly as s + e; the rest is small and the sum is rounded once. y has the sign of x for
-// every tabulated F, which also fixes x = -0 (d = +0 there).
+// y = F(x) for |x| < kFastLimit. |hi| >= |a0 d| on every interval (at c = 0, hi = 0 and a0 d =
+// x/2 is exact), so Fast2Sum gives hi + pp exactly as s + e; the rest is small and the sum is
+// rounded once. y has the sign of x for every tabulated F, which also fixes x = -0.
 HWY_INLINE VF16 FastForward(const FastTables& t, VF16 x) {
   const FastParts p = FastEval(t, x);
-  const VF16 pp = hn::Mul(p.a0, p.d);
-  const VF16 pe = hn::MulSub(p.a0, p.d, pp);
-  const VF16 hi = t.At(FastTables::kHi, p.idx);
-  const VF16 s = hn::Add(hi, pp);
-  const VF16 e = hn::Add(hn::Sub(hi, s), pp);
-  const VF16 tail = hn::MulAdd(hn::Mul(p.d, p.d), p.s1, hn::Add(pe, t.At(FastTables::kLo, p.idx)));
-  return hn::CopySign(hn::Add(s, hn::Add(e, tail)), x);
+  const VF16 s = hn::Add(p.hi, p.pp);
+  const VF16 e = hn::Add(hn::Sub(p.hi, s), p.pp);
+  return hn::CopySign(hn::Add(s, hn::Add(e, p.tail)), x);
 }
 
 // dx = dy F'(x) for |x| < kFastLimit. Near a root of F' (gelu: x = -0.7518, in the interval at
 // -3/4) hi and a0 d have similar size and opposite signs: 2Sum keeps their sum exact.
 HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
   const FastParts p = FastEval(t, x);
-  const VF16 pp = hn::Mul(p.a0, p.d);
-  const VF16 pe = hn::MulSub(p.a0, p.d, pp);
-  const VF16 hi = t.At(FastTables::kHi, p.idx);
-  const VF16 s = hn::Add(hi, pp);
-  const VF16 bb = hn::Sub(s, hi);
-  const VF16 e = hn::Add(hn::Sub(hi, hn::Sub(s, bb)), hn::Sub(pp, bb));
-  const VF16 tail = hn::MulAdd(hn::Mul(p.d, p.d), p.s1, hn::Add(pe, t.At(FastTables::kLo, p.idx)));
-  const VF16 g_lo = hn::Add(e, tail);
+  const VF16 s = hn::Add(p.hi, p.pp);
+  const VF16 bb = hn::Sub(s, p.hi);
+  const VF16 e = hn::Add(hn::Sub(p.hi, hn::Sub(s, bb)), hn::Sub(p.pp, bb));
+  const VF16 g_lo = hn::Add(e, p.tail);
   return hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
 }
 
