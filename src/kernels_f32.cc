@@ -96,19 +96,6 @@ void FloatLoop(size_t n, const float* x, const float* dy, float* out) {
   }
 }
 
-#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-// The lanes the fast path computes: |x| < kFastLimit, and all x > 0 where f is the identity
-// there (elu). NaN is never inside.
-template <class T>
-struct FastInside {
-  HWY_INLINE hn::Mask<DF16> operator()(VF16 vx) const {
-    const DF16 df;
-    if constexpr (T::kIdentityAbove0) return hn::Gt(vx, hn::Set(df, -kFastLimit));
-    return hn::Lt(hn::Abs(vx), hn::Set(df, kFastLimit));
-  }
-};
-#endif
-
 // The fast float path where the activation has tables on this target, the double path for
 // everything else and for the lanes the tables do not cover.
 template <int kAct>
@@ -125,15 +112,7 @@ void ForwardLoop(size_t n, const float* x, float* y) {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   using T = FastTableFor<kAct>;
   if constexpr (T::kHas) {
-    const FastTables tables(T::kFwd);
-    auto fast = [&](VF16 vx, VF16) {
-      const VF16 y_tab = FastForward(tables, vx);
-      if constexpr (T::kIdentityAbove0) {
-        return hn::IfThenElse(hn::Gt(vx, hn::Zero(DF16())), vx, y_tab);
-      }
-      return y_tab;
-    };
-    FastLoop(n, x, nullptr, y, fast, FastInside<T>(), slow);
+    FastLoop<T::kIdentityAbove0>(n, x, nullptr, y, T::kFwd, slow);
     return;
   }
 #endif
@@ -154,15 +133,7 @@ void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   using T = FastTableFor<kAct>;
   if constexpr (T::kHas) {
-    const FastTables tables(T::kBwd);
-    auto fast = [&](VF16 vx, VF16 vdy) {
-      const VF16 dx_tab = FastBackward(tables, vx, vdy);
-      if constexpr (T::kIdentityAbove0) {
-        return hn::IfThenElse(hn::Gt(vx, hn::Zero(DF16())), vdy, dx_tab);
-      }
-      return dx_tab;
-    };
-    FastLoop(n, x, dy, dx, fast, FastInside<T>(), slow);
+    FastLoop<T::kIdentityAbove0>(n, x, dy, dx, T::kBwd, slow);
     return;
   }
 #endif

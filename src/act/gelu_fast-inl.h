@@ -1,5 +1,5 @@
 // Fast fp32 path on AVX-512 targets for gelu, gelu_tanh, gelu_sigmoid, silu and elu, forward
-// and backward. For |x| < 3.875 (99.99% of N(0,1) inputs) it evaluates a degree-6 polynomial in
+// and backward. For |x| < 3.875 (99.99% of N(0,1) inputs) it evaluates a degree-5 polynomial in
 // d = x - k/4 per interval of width 1/4 in float, with the tables (src/act/gelu_tables.inc, from
 // tools/fit_gelu_tables.py) held in registers and read by two-register permutes. The large
 // terms F(c) + a0 d are added exactly (Fast2Sum or 2Sum) so the result is rounded once.
@@ -58,6 +58,9 @@ class FastTables {
     for (int r = 0; r < kRows; ++r) {
       lo_[r] = _mm512_load_ps(table[r]);
       hi_[r] = _mm512_load_ps(table[r] + 16);
+      // Opaque from here: the compiler cannot fold the rows into memory operands of the
+      // permutes (reloading them at every use) and must keep them in registers.
+      asm("" : "+v"(lo_[r]), "+v"(hi_[r]));
     }
   }
   // Row r of the table at each lane's interval: the permute reads the low 5 bits of k.
@@ -131,73 +134,114 @@ HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
   return hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
 }
 
-// Each lane inside the fast range gets `fast`, each lane outside (or NaN) gets
-// `slow(count, x, dy, out)` (the double path), so a result depends on its own input only, not
-// on its neighbours or its position. `inside(x)` says which lanes the tables cover.
-// Outside lanes are not computed where they stand: their x (and dy) and their index are
-// compress-stored into a queue, and the double path runs on full vectors of queued lanes, whose
-// results are then written to their places. So data with many tail values (wide inputs, trained
-// networks' pre-activations) pays the double path per tail element, not per vector that holds
-// one. x is queued before out is written, so out may be x. The tail of the array goes through a
-// zero-padded vector (0 is inside for every table). dy is null for forward.
-template <class Fast, class Inside, class Slow>
-HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out, const Fast& fast,
-                         const Inside& inside_of, const Slow& slow) {
+// Lanes outside the fast range (and NaN), waiting for the double path: their x (and dy) and
+// their index from the caller's base. The hot loop stops once it holds kLanes of them, so it
+// never holds more than 2 * kLanes - 1.
+struct FastQueue {
+  static constexpr size_t kLanes = 16;
+  alignas(64) float x[2 * kLanes];
+  alignas(64) float dy[2 * kLanes];
+  alignas(64) int32_t idx[2 * kLanes];
+  size_t count = 0;
+};
+
+// The hot loop over `vectors` full vectors at x (dy, out): the table path for every lane, and
+// the lanes it does not cover (kIdentityAbove0: x <= -kFastLimit; otherwise |x| >= kFastLimit;
+// NaN) queued with index `offset` + their position. Returns the number of vectors done: all,
+// or fewer once the queue holds kLanes lanes. dy is read for backward only.
+//
+// Out of line on purpose, with nothing called inside: its only vector state is the 16 table
+// registers and the constants, so the compiler keeps them all in registers. Inlined into the
+// callers (with the double path next to it), GCC 12 kept one activation's tables in registers
+// and read the others' from memory at every permute, which cost 7-15% (docs/PERFORMANCE.md).
+template <bool kBackward, bool kIdentityAbove0>
+HWY_NOINLINE size_t FastRun(const float (*table)[32], size_t vectors, const float* x,
+                            const float* dy, float* out, size_t offset, FastQueue* q) {
   const DF16 df;
   const hn::RebindToSigned<DF16> di;
-  constexpr size_t kLanes = 16;
-  alignas(64) float qx[2 * kLanes];
-  alignas(64) float qdy[2 * kLanes];
+  constexpr size_t kLanes = FastQueue::kLanes;
+  const FastTables t(table);
+  // Software prefetch 4 KiB ahead: on arrays beyond the caches it lifted gelu at 64M floats
+  // from 2.73 to 3.06 Gelem/s forward and 2.18 to 2.40 backward on 2 threads
+  // (docs/PERFORMANCE.md); in cache it costs nothing measurable. The address may lie past the
+  // array's end: a prefetch never faults.
+  constexpr size_t kPrefetchAhead = 1024;  // floats
+  for (size_t v = 0; v < vectors; ++v) {
+    const size_t i = v * kLanes;
+    hwy::Prefetch(x + i + kPrefetchAhead);
+    if constexpr (kBackward) hwy::Prefetch(dy + i + kPrefetchAhead);
+    const VF16 vx = hn::LoadU(df, x + i);
+    hn::Mask<DF16> inside;
+    if constexpr (kIdentityAbove0) {
+      inside = hn::Gt(vx, hn::Set(df, -kFastLimit));
+    } else {
+      inside = hn::Lt(hn::Abs(vx), hn::Set(df, kFastLimit));
+    }
+    VF16 vdy = vx;
+    VF16 r;
+    if constexpr (kBackward) {
+      vdy = hn::LoadU(df, dy + i);
+      r = FastBackward(t, vx, vdy);
+      if constexpr (kIdentityAbove0) r = hn::IfThenElse(hn::Gt(vx, hn::Zero(df)), vdy, r);
+    } else {
+      r = FastForward(t, vx);
+      if constexpr (kIdentityAbove0) r = hn::IfThenElse(hn::Gt(vx, hn::Zero(df)), vx, r);
+    }
+    // x is queued before out is written, so out may be x.
+    if (HWY_UNLIKELY(!hn::AllTrue(df, inside))) {
+      const auto outside = hn::Not(inside);
+      const size_t count = hn::CompressStore(vx, outside, df, q->x + q->count);
+      if constexpr (kBackward) hn::CompressStore(vdy, outside, df, q->dy + q->count);
+      const auto idx = hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(offset + i)));
+      hn::CompressStore(idx, hn::RebindMask(di, outside), di, q->idx + q->count);
+      q->count += count;
+      hn::StoreU(r, df, out + i);
+      if (q->count >= kLanes) return v + 1;
+      continue;
+    }
+    hn::StoreU(r, df, out + i);
+  }
+  return vectors;
+}
+
+// Each lane inside the fast range gets the table path, each lane outside (or NaN) gets
+// `slow(count, x, dy, out)` (the double path), so a result depends on its own input only, not
+// on its neighbours or its position. Outside lanes are not computed where they stand: FastRun
+// queues them, and the double path runs on full vectors of queued lanes, whose results are then
+// written to their places. So data with many tail values (wide inputs, trained networks'
+// pre-activations) pays the double path per tail element, not per vector that holds one. The
+// tail of the array goes through a zero-padded vector (0 is inside for every table). dy is null
+// for forward.
+template <bool kIdentityAbove0, class Slow>
+HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out,
+                         const float (*table)[32], const Slow& slow) {
+  constexpr size_t kLanes = FastQueue::kLanes;
+  FastQueue q;
   alignas(64) float qout[2 * kLanes];
-  alignas(64) int32_t qidx[2 * kLanes];
-  size_t queued = 0;
-  size_t base = 0;  // qidx holds offsets from out + base
+  size_t base = 0;  // queued indices are offsets from out + base
   auto flush = [&](size_t count) {
-    slow(count, qx, dy != nullptr ? qdy : nullptr, qout);
-    for (size_t j = 0; j < count; ++j) out[base + static_cast<size_t>(qidx[j])] = qout[j];
-    queued -= count;
-    memmove(qx, qx + count, queued * sizeof(float));
-    memmove(qdy, qdy + count, queued * sizeof(float));
-    memmove(qidx, qidx + count, queued * sizeof(int32_t));
+    slow(count, q.x, dy != nullptr ? q.dy : nullptr, qout);
+    for (size_t j = 0; j < count; ++j) out[base + static_cast<size_t>(q.idx[j])] = qout[j];
+    q.count -= count;
+    memmove(q.x, q.x + count, q.count * sizeof(float));
+    memmove(q.dy, q.dy + count, q.count * sizeof(float));
+    memmove(q.idx, q.idx + count, q.count * sizeof(int32_t));
   };
-  // Inline, like everything in the hot loop: a call there (even a rare one) would make the
-  // compiler keep the tables on the stack, since calls clobber every vector register.
-  auto enqueue = [&](size_t i, VF16 vx, VF16 vdy, hn::Mask<DF16> outside, bool has_dy) {
-    const size_t count = hn::CompressStore(vx, outside, df, qx + queued);
-    if (has_dy) hn::CompressStore(vdy, outside, df, qdy + queued);
-    const auto idx = hn::Iota(di, static_cast<int32_t>(i - base));
-    hn::CompressStore(idx, hn::RebindMask(di, outside), di, qidx + queued);
-    queued += count;
-  };
-  // One vector at position i (offset from out + base): px/pdy/pout are where it is read and
-  // written (the array or the padded tail buffers).
-  auto vector = [&](size_t i, const float* px, const float* pdy, float* pout) {
-    const VF16 vx = hn::LoadU(df, px);
-    const VF16 vdy = pdy != nullptr ? hn::LoadU(df, pdy) : vx;
-    const auto inside = inside_of(vx);
-    hn::StoreU(fast(vx, vdy), df, pout);
-    if (HWY_LIKELY(hn::AllTrue(df, inside))) return;
-    enqueue(i, vx, vdy, hn::Not(inside), pdy != nullptr);
+  auto run = [&](size_t vectors, const float* px, const float* pdy, float* pout, size_t i) {
+    const size_t offset = i - base;
+    return dy != nullptr
+               ? FastRun<true, kIdentityAbove0>(table, vectors, px, pdy, pout, offset, &q)
+               : FastRun<false, kIdentityAbove0>(table, vectors, px, nullptr, pout, offset, &q);
   };
   constexpr size_t kRebase = size_t{1} << 30;  // keep offsets in int32 on huge arrays
-  // Software prefetch 4 KiB ahead: on arrays beyond the caches it lifted gelu at 64M floats from
-  // 2.73 to 3.06 Gelem/s forward and 2.18 to 2.40 backward on 2 threads (docs/PERFORMANCE.md);
-  // in cache it costs nothing measurable. The address may lie past the array's end: a prefetch
-  // never faults.
-  constexpr size_t kPrefetchAhead = 1024;  // floats
   size_t i = 0;
   for (;;) {
-    // The hot loop runs until the queue holds a full vector (at most 15 + 16 queued: the queue
-    // holds 32), the array's last full vector or the next rebase; flushing (a call) is out here.
-    for (; i + kLanes <= n && queued < kLanes && i - base < kRebase; i += kLanes) {
-      hwy::Prefetch(x + i + kPrefetchAhead);
-      if (dy != nullptr) hwy::Prefetch(dy + i + kPrefetchAhead);
-      vector(i, x + i, dy != nullptr ? dy + i : nullptr, out + i);
-    }
-    if (queued >= kLanes) {
+    const size_t vectors = HWY_MIN((n - i) / kLanes, (kRebase - (i - base)) / kLanes);
+    i += kLanes * run(vectors, x + i, dy != nullptr ? dy + i : nullptr, out + i, i);
+    if (q.count >= kLanes) {
       flush(kLanes);
     } else if (i + kLanes <= n) {  // rebase
-      if (queued > 0) flush(queued);
+      if (q.count > 0) flush(q.count);
       base = i;
     } else {
       break;
@@ -209,11 +253,11 @@ HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out, 
     alignas(64) float bout[kLanes];
     memcpy(bx, x + i, (n - i) * sizeof(float));
     if (dy != nullptr) memcpy(bdy, dy + i, (n - i) * sizeof(float));
-    vector(i, bx, dy != nullptr ? bdy : nullptr, bout);
+    run(1, bx, bdy, bout, i);
     memcpy(out + i, bout, (n - i) * sizeof(float));
   }
   // Only now: the queued tail lanes must overwrite what the memcpy just wrote.
-  while (queued > 0) flush(queued < kLanes ? queued : kLanes);
+  while (q.count > 0) flush(q.count < kLanes ? q.count : kLanes);
 }
 
 #endif  // HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
