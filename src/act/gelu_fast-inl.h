@@ -5,8 +5,8 @@
 // terms F(c) + a0 d are added exactly (Fast2Sum or 2Sum) so the result is rounded once.
 // Measured over all 2^32 inputs (docs/ACCURACY.md): gelu <= 0.880 ULP forward, 1.031 backward
 // (contract 4: next to the root of f'); the others <= 1.11 forward and 1.51 backward. Lanes
-// outside the range (and NaN) take the double-precision path of src/act/math-inl.h, gathered
-// into full vectors (FastLoop).
+// outside the range take the double-precision path of src/act/math-inl.h, gathered into full
+// vectors (FastLoop); NaN stays on the table path, which returns it quieted.
 
 #if defined(GELU_SRC_ACT_GELU_FAST_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef GELU_SRC_ACT_GELU_FAST_INL_H_
@@ -93,14 +93,15 @@ struct FastParts {
 // in [2^23, 2^24), where floats are the integers, so the fma rounds it to the integer k + 1.5 *
 // 2^23 whose low mantissa bits are k in two's complement: the permute reads them directly (no
 // round, no float-to-int conversion with its out-of-range fix-up). Lanes outside the fast range
-// get some index in 0..31, harmless: their results are replaced.
+// get some index in 0..31, harmless: their results are replaced. d = x - k/4 is exact (|d| <=
+// 1/8, x and k/4 floats) and comes from one vreduceps (AVX512DQ: x - round(x 2^2) 2^-2, ties to
+// even like the fma above), one instruction fewer than k = shifted - magic, d = x - k/4.
 HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x) {
   const DF16 df;
   const hn::Full512<int32_t> di;
-  const VF16 magic = hn::Set(df, 0x1.8p23f);
-  const VF16 shifted = hn::MulAdd(x, hn::Set(df, 4.0f), magic);
-  const VF16 k = hn::Sub(shifted, magic);                // exact
-  const VF16 d = hn::MulAdd(k, hn::Set(df, -0.25f), x);  // exact: |d| <= 1/8, x and k/4 floats
+  const VF16 shifted = hn::MulAdd(x, hn::Set(df, 4.0f), hn::Set(df, 0x1.8p23f));
+  constexpr int kReduceQuarters = (2 << 4) | 8;  // M = 2 fraction bits, nearest, no exception
+  const VF16 d{_mm512_reduce_ps(x.raw, kReduceQuarters)};
   const __m512i idx = hn::BitCast(di, shifted).raw;
   VF16 s1 = t.At(kFastDegree, idx);
   for (int r = kFastDegree - 1; r >= 1; --r) s1 = hn::MulAdd(s1, d, t.At(r, idx));
@@ -134,21 +135,49 @@ HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
   return hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
 }
 
-// Lanes outside the fast range (and NaN), waiting for the double path: their x (and dy) and
-// their index from the caller's base. The hot loop stops once it holds kLanes of them, so it
-// never holds more than 2 * kLanes - 1.
+// Lanes outside the fast range, waiting for the double path: their x (and dy) and their index
+// from the caller's base. The hot loop stops once it holds kLanes of them, so it never holds
+// more than kLanes - 1 + 2 * kLanes.
 struct FastQueue {
   static constexpr size_t kLanes = 16;
-  alignas(64) float x[2 * kLanes];
-  alignas(64) float dy[2 * kLanes];
-  alignas(64) int32_t idx[2 * kLanes];
+  alignas(64) float x[3 * kLanes];
+  alignas(64) float dy[3 * kLanes];
+  alignas(64) int32_t idx[3 * kLanes];
   size_t count = 0;
 };
 
+// The lanes the tables do not cover: x <= -kFastLimit where F is the identity above 0 (elu),
+// |x| >= kFastLimit otherwise. NaN is not outside: the table path turns it into NaN (d = NaN
+// reaches every sum), like the double path would.
+template <bool kIdentityAbove0>
+HWY_INLINE hn::Mask<DF16> FastOutside(VF16 x) {
+  const DF16 df;
+  if constexpr (kIdentityAbove0) return hn::Le(x, hn::Set(df, -kFastLimit));
+  return hn::Ge(hn::Abs(x), hn::Set(df, kFastLimit));
+}
+
+// The same test for two vectors at once, true where a lane of either is outside (and possibly
+// elsewhere): one vrangeps (AVX512DQ: per pair of lanes the smaller value, or the one larger in
+// magnitude) and one compare for 32 lanes. vrangeps lets a quiet NaN give way to the other
+// operand but turns a signalling NaN into a NaN result, which would hide the other lane: so a
+// NaN result counts as outside here (unordered compare), and FastRun then tests each vector on
+// its own with FastOutside.
+template <bool kIdentityAbove0>
+HWY_INLINE hn::Mask<DF16> FastOutside2(VF16 x0, VF16 x1) {
+  constexpr int kRangeMin = 0x4;     // min, sign of the selected value
+  constexpr int kRangeMaxAbs = 0xB;  // max |.|, sign cleared
+  if constexpr (kIdentityAbove0) {
+    const __m512 m = _mm512_range_ps(x0.raw, x1.raw, kRangeMin);
+    return hn::Mask<DF16>{_mm512_cmp_ps_mask(m, _mm512_set1_ps(-kFastLimit), _CMP_NGT_UQ)};
+  }
+  const __m512 m = _mm512_range_ps(x0.raw, x1.raw, kRangeMaxAbs);
+  return hn::Mask<DF16>{_mm512_cmp_ps_mask(m, _mm512_set1_ps(kFastLimit), _CMP_NLT_UQ)};
+}
+
 // The hot loop over `vectors` full vectors at x (dy, out): the table path for every lane, and
-// the lanes it does not cover (kIdentityAbove0: x <= -kFastLimit; otherwise |x| >= kFastLimit;
-// NaN) queued with index `offset` + their position. Returns the number of vectors done: all,
-// or fewer once the queue holds kLanes lanes. dy is read for backward only.
+// the lanes it does not cover (FastOutside) queued with index `offset` + their position.
+// Returns the number of vectors done: all, or fewer once the queue holds kLanes lanes. dy is
+// read for backward only. Two vectors per step share one range test (FastOutside2).
 //
 // Out of line on purpose, with nothing called inside: its only vector state is the 16 table
 // registers and the constants, so the compiler keeps them all in registers. Inlined into the
@@ -161,50 +190,74 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], size_t vectors, const floa
   const hn::RebindToSigned<DF16> di;
   constexpr size_t kLanes = FastQueue::kLanes;
   const FastTables t(table);
+  auto eval = [&t](VF16 vx, VF16 vdy) {
+    if constexpr (kBackward) {
+      const VF16 r = FastBackward(t, vx, vdy);
+      if constexpr (kIdentityAbove0) return hn::IfThenElse(hn::Gt(vx, hn::Zero(DF16())), vdy, r);
+      return r;
+    } else {
+      (void)vdy;
+      const VF16 r = FastForward(t, vx);
+      if constexpr (kIdentityAbove0) return hn::IfThenElse(hn::Gt(vx, hn::Zero(DF16())), vx, r);
+      return r;
+    }
+  };
+  // Queues the outside lanes of the vector at i (before out is written: out may be x).
+  auto enqueue = [&](size_t i, VF16 vx, VF16 vdy) {
+    const auto outside = FastOutside<kIdentityAbove0>(vx);
+    const size_t count = hn::CompressStore(vx, outside, df, q->x + q->count);
+    if constexpr (kBackward) hn::CompressStore(vdy, outside, df, q->dy + q->count);
+    const auto idx = hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(offset + i)));
+    hn::CompressStore(idx, hn::RebindMask(di, outside), di, q->idx + q->count);
+    q->count += count;
+  };
+  auto load_dy = [&](size_t i, VF16 vx) {
+    if constexpr (kBackward) return hn::LoadU(df, dy + i);
+    return vx;
+  };
   // Software prefetch 4 KiB ahead: on arrays beyond the caches it lifted gelu at 64M floats
   // from 2.73 to 3.06 Gelem/s forward and 2.18 to 2.40 backward on 2 threads
   // (docs/PERFORMANCE.md); in cache it costs nothing measurable. The address may lie past the
   // array's end: a prefetch never faults.
   constexpr size_t kPrefetchAhead = 1024;  // floats
-  for (size_t v = 0; v < vectors; ++v) {
+  size_t v = 0;
+  for (; v + 2 <= vectors; v += 2) {
     const size_t i = v * kLanes;
     hwy::Prefetch(x + i + kPrefetchAhead);
-    if constexpr (kBackward) hwy::Prefetch(dy + i + kPrefetchAhead);
-    const VF16 vx = hn::LoadU(df, x + i);
-    hn::Mask<DF16> inside;
-    if constexpr (kIdentityAbove0) {
-      inside = hn::Gt(vx, hn::Set(df, -kFastLimit));
-    } else {
-      inside = hn::Lt(hn::Abs(vx), hn::Set(df, kFastLimit));
-    }
-    VF16 vdy = vx;
-    VF16 r;
+    hwy::Prefetch(x + i + kLanes + kPrefetchAhead);
     if constexpr (kBackward) {
-      vdy = hn::LoadU(df, dy + i);
-      r = FastBackward(t, vx, vdy);
-      if constexpr (kIdentityAbove0) r = hn::IfThenElse(hn::Gt(vx, hn::Zero(df)), vdy, r);
-    } else {
-      r = FastForward(t, vx);
-      if constexpr (kIdentityAbove0) r = hn::IfThenElse(hn::Gt(vx, hn::Zero(df)), vx, r);
+      hwy::Prefetch(dy + i + kPrefetchAhead);
+      hwy::Prefetch(dy + i + kLanes + kPrefetchAhead);
     }
-    // x is queued before out is written, so out may be x.
-    if (HWY_UNLIKELY(!hn::AllTrue(df, inside))) {
-      const auto outside = hn::Not(inside);
-      const size_t count = hn::CompressStore(vx, outside, df, q->x + q->count);
-      if constexpr (kBackward) hn::CompressStore(vdy, outside, df, q->dy + q->count);
-      const auto idx = hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(offset + i)));
-      hn::CompressStore(idx, hn::RebindMask(di, outside), di, q->idx + q->count);
-      q->count += count;
-      hn::StoreU(r, df, out + i);
-      if (q->count >= kLanes) return v + 1;
+    const VF16 vx0 = hn::LoadU(df, x + i);
+    const VF16 vx1 = hn::LoadU(df, x + i + kLanes);
+    const VF16 vdy0 = load_dy(i, vx0);
+    const VF16 vdy1 = load_dy(i + kLanes, vx1);
+    const VF16 r0 = eval(vx0, vdy0);
+    const VF16 r1 = eval(vx1, vdy1);
+    if (HWY_UNLIKELY(!hn::AllFalse(df, FastOutside2<kIdentityAbove0>(vx0, vx1)))) {
+      enqueue(i, vx0, vdy0);
+      enqueue(i + kLanes, vx1, vdy1);
+      hn::StoreU(r0, df, out + i);
+      hn::StoreU(r1, df, out + i + kLanes);
+      if (q->count >= kLanes) return v + 2;
       continue;
     }
+    hn::StoreU(r0, df, out + i);
+    hn::StoreU(r1, df, out + i + kLanes);
+  }
+  if (v < vectors) {
+    const size_t i = v * kLanes;
+    const VF16 vx = hn::LoadU(df, x + i);
+    const VF16 vdy = load_dy(i, vx);
+    const VF16 r = eval(vx, vdy);
+    enqueue(i, vx, vdy);
     hn::StoreU(r, df, out + i);
   }
   return vectors;
 }
 
-// Each lane inside the fast range gets the table path, each lane outside (or NaN) gets
+// Each lane inside the fast range gets the table path, each lane outside gets
 // `slow(count, x, dy, out)` (the double path), so a result depends on its own input only, not
 // on its neighbours or its position. Outside lanes are not computed where they stand: FastRun
 // queues them, and the double path runs on full vectors of queued lanes, whose results are then
@@ -239,7 +292,7 @@ HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out,
     const size_t vectors = HWY_MIN((n - i) / kLanes, (kRebase - (i - base)) / kLanes);
     i += kLanes * run(vectors, x + i, dy != nullptr ? dy + i : nullptr, out + i, i);
     if (q.count >= kLanes) {
-      flush(kLanes);
+      while (q.count >= kLanes) flush(kLanes);
     } else if (i + kLanes <= n) {  // rebase
       if (q.count > 0) flush(q.count);
       base = i;
