@@ -112,7 +112,7 @@ void ForwardLoop(size_t n, const float* x, float* y) {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   using T = FastTableFor<kAct>;
   if constexpr (T::kHas) {
-    FastLoop<T::kIdentityAbove0>(n, x, nullptr, y, T::kFwd, slow);
+    FastLoop(n, x, nullptr, y, T::kFwd, ActOp<false, T::kIdentityAbove0>(), slow);
     return;
   }
 #endif
@@ -133,7 +133,7 @@ void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   using T = FastTableFor<kAct>;
   if constexpr (T::kHas) {
-    FastLoop<T::kIdentityAbove0>(n, x, dy, dx, T::kBwd, slow);
+    FastLoop(n, x, dy, dx, T::kBwd, ActOp<true, T::kIdentityAbove0>(), slow);
     return;
   }
 #endif
@@ -167,19 +167,35 @@ void BackwardF32(int act, size_t n, const float* x, const float* dy, float* dx) 
 }
 
 // y = x * Phi((x - mu) / sigma). Where the CDF is 0 (z < -40) the product is a signed zero,
-// also for x = -inf.
+// also for x = -inf. On AVX-512 the lanes with |z| < 3.875 take the table path of Phi
+// (GaussianForwardOp), when mu and 1 / sigma leave z room in float (|mu| <= 2^60, 1 / sigma in
+// [2^-60, 2^60]); the others, and every lane elsewhere, the double path.
 void GaussianForwardF32(double mu, double sigma, size_t n, const float* x, float* y) {
   const DD dd;
   const VD vmu = hn::Set(dd, mu);
-  const VD vsigma = hn::Set(dd, sigma);
-  ForEachVector(n, x, nullptr, y, [&](VD vx, VD) {
-    const VD z = hn::Div(hn::Sub(vx, vmu), vsigma);
-    const VD zc = hn::Max(hn::Min(z, hn::Set(dd, 40.0)), hn::Set(dd, -40.0));
-    VD e;
-    const VD cdf = NormalCdf(dd, zc, &e);
-    const VD zero = hn::CopySign(hn::Zero(dd), vx);
-    return KeepNaN(vx, hn::IfThenElse(hn::Lt(z, hn::Set(dd, -40.0)), zero, hn::Mul(vx, cdf)));
-  });
+  const double inv_sigma = 1.0 / sigma;
+  const VD vinv_sigma = hn::Set(dd, inv_sigma);  // z by a multiply: no division per vector
+  auto slow = [&](size_t count, const float* xs, const float*, float* ys) {
+    ForEachVector(count, xs, nullptr, ys, [&](VD vx, VD) {
+      const VD z = hn::Mul(hn::Sub(vx, vmu), vinv_sigma);
+      const VD zc = hn::Max(hn::Min(z, hn::Set(dd, 40.0)), hn::Set(dd, -40.0));
+      VD e;
+      const VD cdf = NormalCdf(dd, zc, &e);
+      const VD zero = hn::CopySign(hn::Zero(dd), vx);
+      return KeepNaN(vx, hn::IfThenElse(hn::Lt(z, hn::Set(dd, -40.0)), zero, hn::Mul(vx, cdf)));
+    });
+  };
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  if (mu >= -0x1p60 && mu <= 0x1p60 && inv_sigma >= 0x1p-60 && inv_sigma <= 0x1p60) {
+    const DF16 df;
+    const auto rh = static_cast<float>(inv_sigma);
+    const GaussianForwardOp op{hn::Set(df, static_cast<float>(-mu)), hn::Set(df, rh),
+                               hn::Set(df, static_cast<float>(inv_sigma - rh))};
+    FastLoop(n, x, nullptr, y, kNormalCdfTable, op, slow);
+    return;
+  }
+#endif
+  slow(n, x, nullptr, y);
 }
 
 // dx = dy * (Phi(z) + x phi(z) / sigma); sums[0] += dy * (-x phi(z) / sigma) (d/dmu),
@@ -189,12 +205,12 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
                          float* dx, double* sums) {
   const DD dd;
   const VD vmu = hn::Set(dd, mu);
-  const VD vsigma = hn::Set(dd, sigma);
+  const VD vinv_sigma = hn::Set(dd, 1.0 / sigma);  // z by a multiply: no division per vector
   const VD inv_sqrt_2pi_sigma = hn::Set(dd, 0.39894228040143267794 / sigma);
   VD acc_mu = hn::Zero(dd);
   VD acc_sigma = hn::Zero(dd);
   ForEachVector(n, x, dy, dx, [&](VD vx, VD vdy) {
-    const VD z = hn::Div(hn::Sub(vx, vmu), vsigma);
+    const VD z = hn::Mul(hn::Sub(vx, vmu), vinv_sigma);
     const VD zc = hn::Max(hn::Min(z, hn::Set(dd, 40.0)), hn::Set(dd, -40.0));
     VD e;
     const VD cdf = NormalCdf(dd, zc, &e);

@@ -96,19 +96,32 @@ struct FastParts {
 // get some index in 0..31, harmless: their results are replaced. d = x - k/4 is exact (|d| <=
 // 1/8, x and k/4 floats) and comes from one vreduceps (AVX512DQ: x - round(x 2^2) 2^-2, ties to
 // even like the fma above), one instruction fewer than k = shifted - magic, d = x - k/4.
-HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x) {
+// With kCorrected, the argument is x + dx (|dx| about one float ULP of x, gaussian_gelu's z):
+// d + dx is rounded to dd for the polynomial and its rounding error ed, at most 2^-27, enters as
+// a0 ed. Adding dx itself as a0 dx would leave (F'(x) - a0) dx, which for Phi at z = -3.6 is
+// 3e-7 of the result.
+template <bool kCorrected = false>
+HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x, VF16 dx = VF16()) {
   const DF16 df;
   const hn::Full512<int32_t> di;
   const VF16 shifted = hn::MulAdd(x, hn::Set(df, 4.0f), hn::Set(df, 0x1.8p23f));
   constexpr int kReduceQuarters = (2 << 4) | 8;  // M = 2 fraction bits, nearest, no exception
-  const VF16 d{_mm512_reduce_ps(x.raw, kReduceQuarters)};
+  VF16 d{_mm512_reduce_ps(x.raw, kReduceQuarters)};
+  VF16 ed;
+  if constexpr (kCorrected) {  // 2Sum: d + dx = dd + ed exactly
+    const VF16 dd = hn::Add(d, dx);
+    const VF16 bb = hn::Sub(dd, d);
+    ed = hn::Add(hn::Sub(d, hn::Sub(dd, bb)), hn::Sub(dx, bb));
+    d = dd;
+  }
   const __m512i idx = hn::BitCast(di, shifted).raw;
   VF16 s1 = t.At(kFastDegree, idx);
   for (int r = kFastDegree - 1; r >= 1; --r) s1 = hn::MulAdd(s1, d, t.At(r, idx));
   const VF16 a0 = t.At(0, idx);
   FastParts p;
   p.pp = hn::Mul(a0, d);
-  const VF16 pe = hn::MulSub(a0, d, p.pp);
+  VF16 pe = hn::MulSub(a0, d, p.pp);
+  if constexpr (kCorrected) pe = hn::MulAdd(a0, ed, pe);
   p.hi = t.At(FastTables::kHi, idx);
   p.tail = hn::MulAdd(hn::Mul(d, d), s1, hn::Add(pe, t.At(FastTables::kLo, idx)));
   return p;
@@ -174,45 +187,89 @@ HWY_INLINE hn::Mask<DF16> FastOutside2(VF16 x0, VF16 x1) {
   return hn::Mask<DF16>{_mm512_cmp_ps_mask(m, _mm512_set1_ps(kFastLimit), _CMP_NLT_UQ)};
 }
 
-// The hot loop over `vectors` full vectors at x (dy, out): the table path for every lane, and
-// the lanes it does not cover (FastOutside) queued with index `offset` + their position.
-// Returns the number of vectors done: all, or fewer once the queue holds kLanes lanes. dy is
-// read for backward only. Two vectors per step share one range test (FastOutside2).
+// The table path of activation F (tables given to FastRun): forward F(x) or backward dy F'(x);
+// kIdentityAbove0: F(x) = x for x > 0 (elu). The range test is on x itself.
+template <bool kBackward, bool kIdentityAbove0>
+struct ActOp {
+  static constexpr bool kHasDy = kBackward;
+  HWY_INLINE float Pad() const { return 0.0f; }  // an input inside the range
+  HWY_INLINE VF16 Key(VF16 x) const { return x; }
+  HWY_INLINE hn::Mask<DF16> Outside(VF16 key) const { return FastOutside<kIdentityAbove0>(key); }
+  HWY_INLINE hn::Mask<DF16> Outside2(VF16 k0, VF16 k1) const {
+    return FastOutside2<kIdentityAbove0>(k0, k1);
+  }
+  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16 dy) const {
+    const DF16 df;
+    if constexpr (kBackward) {
+      const VF16 r = FastBackward(t, x, dy);
+      if constexpr (kIdentityAbove0) return hn::IfThenElse(hn::Gt(x, hn::Zero(df)), dy, r);
+      return r;
+    } else {
+      const VF16 r = FastForward(t, x);
+      if constexpr (kIdentityAbove0) return hn::IfThenElse(hn::Gt(x, hn::Zero(df)), x, r);
+      return r;
+    }
+  }
+};
+
+// gaussian_gelu forward, y = x Phi(z), z = (x - mu) / sigma, from the tables of Phi. z must be
+// known to better than float: an error of e in z moves Phi(z) by phi(z) e, up to 16 times e
+// relative at z = -3.875. So x - mu is kept exactly as ah + al (2Sum), 1 / sigma as the float
+// pair rh + rl, and z = zh + zl with zh = ah rh and zl the rest (relative error about 2^-46).
+// Phi(zh + zl) = hi + pp + tail (FastEval<true>; Phi(c) = hi + lo >= |a0 d| on every interval,
+// so Fast2Sum is exact), and y = x (s + rest) rounds once (the fma keeps x s exact). The lanes
+// with |zh| >= kFastLimit go to the double path; Key() gives zh for that test.
+struct GaussianForwardOp {
+  static constexpr bool kHasDy = false;
+  VF16 neg_mu;
+  VF16 rh;
+  VF16 rl;
+
+  HWY_INLINE float Pad() const { return -hn::GetLane(neg_mu); }  // z = 0
+  HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
+  HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutside<false>(zh); }
+  HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
+  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16) const {
+    const VF16 ah = hn::Add(x, neg_mu);
+    const VF16 bb = hn::Sub(ah, x);
+    const VF16 al = hn::Add(hn::Sub(x, hn::Sub(ah, bb)), hn::Sub(neg_mu, bb));
+    const VF16 zh = hn::Mul(ah, rh);
+    const VF16 zl = hn::Add(hn::MulSub(ah, rh, zh), hn::MulAdd(ah, rl, hn::Mul(al, rh)));
+    const FastParts p = FastEval<true>(t, zh, zl);
+    const VF16 s = hn::Add(p.hi, p.pp);
+    const VF16 e = hn::Add(hn::Sub(p.hi, s), p.pp);
+    const VF16 rest = hn::Add(e, p.tail);
+    return hn::CopySign(hn::MulAdd(x, s, hn::Mul(x, rest)), x);  // also x = -0: -0
+  }
+};
+
+// The hot loop over `vectors` full vectors at x (dy, out): op's table path for every lane, and
+// the lanes it does not cover (op.Outside of op.Key(x)) queued with index `offset` + their
+// position. Returns the number of vectors done: all, or fewer once the queue holds kLanes lanes.
+// dy is read only where Op::kHasDy. Two vectors per step share one range test (op.Outside2).
 //
 // Out of line on purpose, with nothing called inside: its only vector state is the 16 table
 // registers and the constants, so the compiler keeps them all in registers. Inlined into the
 // callers (with the double path next to it), GCC 12 kept one activation's tables in registers
 // and read the others' from memory at every permute, which cost 7-15% (docs/PERFORMANCE.md).
-template <bool kBackward, bool kIdentityAbove0>
-HWY_NOINLINE size_t FastRun(const float (*table)[32], size_t vectors, const float* x,
+template <class Op>
+HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vectors, const float* x,
                             const float* dy, float* out, size_t offset, FastQueue* q) {
   const DF16 df;
   const hn::RebindToSigned<DF16> di;
   constexpr size_t kLanes = FastQueue::kLanes;
   const FastTables t(table);
-  auto eval = [&t](VF16 vx, VF16 vdy) {
-    if constexpr (kBackward) {
-      const VF16 r = FastBackward(t, vx, vdy);
-      if constexpr (kIdentityAbove0) return hn::IfThenElse(hn::Gt(vx, hn::Zero(DF16())), vdy, r);
-      return r;
-    } else {
-      (void)vdy;
-      const VF16 r = FastForward(t, vx);
-      if constexpr (kIdentityAbove0) return hn::IfThenElse(hn::Gt(vx, hn::Zero(DF16())), vx, r);
-      return r;
-    }
-  };
   // Queues the outside lanes of the vector at i (before out is written: out may be x).
   auto enqueue = [&](size_t i, VF16 vx, VF16 vdy) {
-    const auto outside = FastOutside<kIdentityAbove0>(vx);
+    const auto outside = op.Outside(op.Key(vx));
     const size_t count = hn::CompressStore(vx, outside, df, q->x + q->count);
-    if constexpr (kBackward) hn::CompressStore(vdy, outside, df, q->dy + q->count);
+    if constexpr (Op::kHasDy) hn::CompressStore(vdy, outside, df, q->dy + q->count);
     const auto idx = hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(offset + i)));
     hn::CompressStore(idx, hn::RebindMask(di, outside), di, q->idx + q->count);
     q->count += count;
   };
   auto load_dy = [&](size_t i, VF16 vx) {
-    if constexpr (kBackward) return hn::LoadU(df, dy + i);
+    if constexpr (Op::kHasDy) return hn::LoadU(df, dy + i);
     return vx;
   };
   // Software prefetch 4 KiB ahead: on arrays beyond the caches it lifted gelu at 64M floats
@@ -225,7 +282,7 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], size_t vectors, const floa
     const size_t i = v * kLanes;
     hwy::Prefetch(x + i + kPrefetchAhead);
     hwy::Prefetch(x + i + kLanes + kPrefetchAhead);
-    if constexpr (kBackward) {
+    if constexpr (Op::kHasDy) {
       hwy::Prefetch(dy + i + kPrefetchAhead);
       hwy::Prefetch(dy + i + kLanes + kPrefetchAhead);
     }
@@ -233,9 +290,9 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], size_t vectors, const floa
     const VF16 vx1 = hn::LoadU(df, x + i + kLanes);
     const VF16 vdy0 = load_dy(i, vx0);
     const VF16 vdy1 = load_dy(i + kLanes, vx1);
-    const VF16 r0 = eval(vx0, vdy0);
-    const VF16 r1 = eval(vx1, vdy1);
-    if (HWY_UNLIKELY(!hn::AllFalse(df, FastOutside2<kIdentityAbove0>(vx0, vx1)))) {
+    const VF16 r0 = op.Eval(t, vx0, vdy0);
+    const VF16 r1 = op.Eval(t, vx1, vdy1);
+    if (HWY_UNLIKELY(!hn::AllFalse(df, op.Outside2(op.Key(vx0), op.Key(vx1))))) {
       enqueue(i, vx0, vdy0);
       enqueue(i + kLanes, vx1, vdy1);
       hn::StoreU(r0, df, out + i);
@@ -250,24 +307,24 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], size_t vectors, const floa
     const size_t i = v * kLanes;
     const VF16 vx = hn::LoadU(df, x + i);
     const VF16 vdy = load_dy(i, vx);
-    const VF16 r = eval(vx, vdy);
+    const VF16 r = op.Eval(t, vx, vdy);
     enqueue(i, vx, vdy);
     hn::StoreU(r, df, out + i);
   }
   return vectors;
 }
 
-// Each lane inside the fast range gets the table path, each lane outside gets
+// Each lane inside the fast range gets op's table path, each lane outside gets
 // `slow(count, x, dy, out)` (the double path), so a result depends on its own input only, not
 // on its neighbours or its position. Outside lanes are not computed where they stand: FastRun
 // queues them, and the double path runs on full vectors of queued lanes, whose results are then
 // written to their places. So data with many tail values (wide inputs, trained networks'
 // pre-activations) pays the double path per tail element, not per vector that holds one. The
-// tail of the array goes through a zero-padded vector (0 is inside for every table). dy is null
-// for forward.
-template <bool kIdentityAbove0, class Slow>
+// tail of the array goes through a vector padded with op.Pad(), an input inside the range, so no
+// lane past n is ever queued. dy is null for forward.
+template <class Op, class Slow>
 HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out,
-                         const float (*table)[32], const Slow& slow) {
+                         const float (*table)[32], const Op& op, const Slow& slow) {
   constexpr size_t kLanes = FastQueue::kLanes;
   FastQueue q;
   alignas(64) float qout[2 * kLanes];
@@ -281,10 +338,7 @@ HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out,
     memmove(q.idx, q.idx + count, q.count * sizeof(int32_t));
   };
   auto run = [&](size_t vectors, const float* px, const float* pdy, float* pout, size_t i) {
-    const size_t offset = i - base;
-    return dy != nullptr
-               ? FastRun<true, kIdentityAbove0>(table, vectors, px, pdy, pout, offset, &q)
-               : FastRun<false, kIdentityAbove0>(table, vectors, px, nullptr, pout, offset, &q);
+    return FastRun(table, op, vectors, px, pdy, pout, i - base, &q);
   };
   constexpr size_t kRebase = size_t{1} << 30;  // keep offsets in int32 on huge arrays
   size_t i = 0;
@@ -301,9 +355,10 @@ HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out,
     }
   }
   if (i < n) {
-    alignas(64) float bx[kLanes] = {};
+    alignas(64) float bx[kLanes];
     alignas(64) float bdy[kLanes] = {};
     alignas(64) float bout[kLanes];
+    for (float& b : bx) b = op.Pad();
     memcpy(bx, x + i, (n - i) * sizeof(float));
     if (dy != nullptr) memcpy(bdy, dy + i, (n - i) * sizeof(float));
     run(1, bx, bdy, bout, i);

@@ -61,6 +61,13 @@ const Row kRows[] = {
     {"gaussian_0p5_2_backward", Gauss(0.5, 2.0), Dir::kBackward, 4.0, 0x1p-24, false},
     {"gaussian_m1_0p25_forward", Gauss(-1.0, 0.25), Dir::kForward, 2.0, 0.0, false},
     {"gaussian_m1_0p25_backward", Gauss(-1.0, 0.25), Dir::kBackward, 4.0, 0x1p-24, false},
+    // 1 / sigma inexact in float (the fast path's rh + rl), mu that makes x - mu inexact (ah +
+    // al), a wide sigma (most of the line on the table path) and a narrow one (most off it).
+    {"gaussian_0p3125_0p75_forward", Gauss(0.3125, 0.75), Dir::kForward, 2.0, 0.0, false},
+    {"gaussian_0p3125_0p75_backward", Gauss(0.3125, 0.75), Dir::kBackward, 4.0, 0x1p-24, false},
+    {"gaussian_m2p5_3_forward", Gauss(-2.5, 3.0), Dir::kForward, 2.0, 0.0, false},
+    {"gaussian_40_48_forward", Gauss(40.0, 48.0), Dir::kForward, 2.0, 0.0, false},
+    {"gaussian_0p1_2pm10_forward", Gauss(0.099609375, 0x1p-10), Dir::kForward, 2.0, 0.0, false},
 };
 constexpr size_t kNumRows = sizeof(kRows) / sizeof(kRows[0]);
 
