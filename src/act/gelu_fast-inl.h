@@ -91,6 +91,21 @@ struct FastParts {
   VF16 tail;
 };
 
+// a + b = s + err exactly (Knuth's 2Sum, any magnitudes; round to nearest).
+HWY_INLINE VF16 TwoSum(VF16 a, VF16 b, VF16* err) {
+  const VF16 s = hn::Add(a, b);
+  const VF16 bb = hn::Sub(s, a);
+  *err = hn::Add(hn::Sub(a, hn::Sub(s, bb)), hn::Sub(b, bb));
+  return s;
+}
+
+// a + b = s + err exactly when |a| >= |b| or a = 0 (Dekker's Fast2Sum).
+HWY_INLINE VF16 FastTwoSum(VF16 a, VF16 b, VF16* err) {
+  const VF16 s = hn::Add(a, b);
+  *err = hn::Add(hn::Sub(a, s), b);
+  return s;
+}
+
 // k = round(4x) (ties to even) by the 1.5 * 2^23 trick: for |4x| < 2^22, 4x + 1.5 * 2^23 lies
 // in [2^23, 2^24), where floats are the integers, so the fma rounds it to the integer k + 1.5 *
 // 2^23 whose low mantissa bits are k in two's complement: the permute reads them directly (no
@@ -110,12 +125,7 @@ HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x, VF16 dx = VF16()) {
   constexpr int kReduceQuarters = (2 << 4) | 8;  // M = 2 fraction bits, nearest, no exception
   VF16 d{_mm512_reduce_ps(x.raw, kReduceQuarters)};
   VF16 ed;
-  if constexpr (kCorrected) {  // 2Sum: d + dx = dd + ed exactly
-    const VF16 dd = hn::Add(d, dx);
-    const VF16 bb = hn::Sub(dd, d);
-    ed = hn::Add(hn::Sub(d, hn::Sub(dd, bb)), hn::Sub(dx, bb));
-    d = dd;
-  }
+  if constexpr (kCorrected) d = TwoSum(d, dx, &ed);  // d + dx = dd + ed exactly
   const __m512i idx = hn::BitCast(di, shifted).raw;
   VF16 s1 = t.At(kFastDegree, idx);
   for (int r = kFastDegree - 1; r >= 1; --r) s1 = hn::MulAdd(s1, d, t.At(r, idx));
@@ -134,8 +144,8 @@ HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x, VF16 dx = VF16()) {
 // rounded once. y has the sign of x for every tabulated F, which also fixes x = -0.
 HWY_INLINE VF16 FastForward(const FastTables& t, VF16 x) {
   const FastParts p = FastEval(t, x);
-  const VF16 s = hn::Add(p.hi, p.pp);
-  const VF16 e = hn::Add(hn::Sub(p.hi, s), p.pp);
+  VF16 e;
+  const VF16 s = FastTwoSum(p.hi, p.pp, &e);
   return hn::CopySign(hn::Add(s, hn::Add(e, p.tail)), x);
 }
 
@@ -143,9 +153,8 @@ HWY_INLINE VF16 FastForward(const FastTables& t, VF16 x) {
 // -3/4) hi and a0 d have similar size and opposite signs: 2Sum keeps their sum exact.
 HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
   const FastParts p = FastEval(t, x);
-  const VF16 s = hn::Add(p.hi, p.pp);
-  const VF16 bb = hn::Sub(s, p.hi);
-  const VF16 e = hn::Add(hn::Sub(p.hi, hn::Sub(s, bb)), hn::Sub(p.pp, bb));
+  VF16 e;
+  const VF16 s = TwoSum(p.hi, p.pp, &e);
   const VF16 g_lo = hn::Add(e, p.tail);
   return hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
 }
@@ -232,14 +241,13 @@ struct GaussianForwardOp {
   HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutside<false>(zh); }
   HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
   HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16) const {
-    const VF16 ah = hn::Add(x, neg_mu);
-    const VF16 bb = hn::Sub(ah, x);
-    const VF16 al = hn::Add(hn::Sub(x, hn::Sub(ah, bb)), hn::Sub(neg_mu, bb));
+    VF16 al;
+    const VF16 ah = TwoSum(x, neg_mu, &al);
     const VF16 zh = hn::Mul(ah, rh);
     const VF16 zl = hn::Add(hn::MulSub(ah, rh, zh), hn::MulAdd(ah, rl, hn::Mul(al, rh)));
     const FastParts p = FastEval<true>(t, zh, zl);
-    const VF16 s = hn::Add(p.hi, p.pp);
-    const VF16 e = hn::Add(hn::Sub(p.hi, s), p.pp);
+    VF16 e;
+    const VF16 s = FastTwoSum(p.hi, p.pp, &e);
     const VF16 rest = hn::Add(e, p.tail);
     return hn::CopySign(hn::MulAdd(x, s, hn::Mul(x, rest)), x);  // also x = -0: -0
   }
