@@ -94,6 +94,36 @@ def interval(fun, c, relative=False):
     return coeffs, hi, lo
 
 
+def normal_pdf(x):
+    return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
+
+
+def interval_f64(fun, c):
+    """The interpolating polynomial of interval() before rounding: a0..a5 and F(c), in double."""
+    n = DEGREE + 1
+    nodes = [HALF_WIDTH * mp.cos(mp.pi * (j + mp.mpf(1) / 2) / n) for j in range(n)]
+    c = mp.mpf(c)
+    f0 = fun(c)
+    vals = [(fun(c + d) - f0) / d if abs(d) > 1e-30 else mp.diff(fun, c) for d in nodes]
+    cheb = np.polynomial.chebyshev.chebfit(
+        np.array([float(d / HALF_WIDTH) for d in nodes]), np.array([float(v) for v in vals]), DEGREE)
+    mono = np.polynomial.chebyshev.cheb2poly(cheb)
+    return [float(mono[j] / float(HALF_WIDTH) ** j) for j in range(n)] + [float(f0)]
+
+
+def table_f64(name, fun):
+    rows = [[] for _ in range(DEGREE + 2)]  # a0..a5, F(c)
+    for column in range(32):
+        k = column if column <= KMAX else column - 32
+        k = max(k, -KMAX)
+        for j, a in enumerate(interval_f64(fun, mp.mpf(k) / 4)):
+            rows[j].append(a)
+    print(f"alignas(64) static const double {name}[{len(rows)}][32] = {{")
+    for row in rows:
+        print("    {" + ", ".join(f"{v!r}" for v in row) + "},")
+    print("};")
+
+
 def table(name, fun, relative=False):
     rows = [[] for _ in range(DEGREE + 3)]  # a0..a5, hi, lo
     for column in range(32):
@@ -119,6 +149,12 @@ def main():
         table(f"k{name}BwdTable", grad)
     # The normal CDF itself, for gaussian_gelu's forward x Phi((x - mu) / sigma).
     table("kNormalCdfTable", cdf, relative=True)
+    # gaussian_gelu's backward f'(z) = G'(z) + m phi(z) (G = gelu, m = mu / sigma): the kernel
+    # combines these two per call in double and rounds the sum to a float table (rows a0..a5,
+    # F(c), with a0's rounding error kept as an extra row), so the pieces stay unrounded here.
+    print("// Unrounded (double) a0..a5 and F(c) of gelu's F' and of the normal density phi.")
+    table_f64("kGeluBwdTableF64", gelu_grad)
+    table_f64("kNormalPdfTableF64", normal_pdf)
 
 
 if __name__ == "__main__":

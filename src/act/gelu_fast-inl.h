@@ -1,14 +1,16 @@
 // Fast fp32 path on AVX-512 targets for gelu, gelu_tanh, gelu_sigmoid, silu and elu, forward
-// and backward, and for gaussian_gelu forward (the normal CDF at z = (x - mu) / sigma). For
-// |x| < 3.875 (99.99% of N(0,1) inputs) it evaluates a degree-5 polynomial in d = x - k/4 per
-// interval of width 1/4 in float, with the tables (src/act/gelu_tables.inc, from
-// tools/fit_gelu_tables.py) held in registers and read by two-register permutes. The large
-// terms F(c) + a0 d are added exactly (Fast2Sum or 2Sum) so the result is rounded once.
-// Measured over all 2^32 inputs (docs/ACCURACY.md): gelu <= 0.880 ULP forward, 1.031 backward
-// (contract 4: next to the root of f'); the others <= 1.11 forward and 1.51 backward;
-// gaussian_gelu forward 0.98 at (0, 1), <= 1.16 at the other parameters swept. Lanes outside the
-// range take the double-precision path of src/act/math-inl.h, gathered into full vectors
-// (FastLoop); NaN stays on the table path, which returns it quieted.
+// and backward, and for gaussian_gelu (z = (x - mu) / sigma; forward from the normal CDF,
+// backward from a table of its derivative built per call, the parameter sums from a float
+// e^(-z^2/2) in GaussianSums). For |x| < 3.875 (99.99% of N(0,1) inputs) it evaluates a
+// degree-5 polynomial in d = x - k/4 per interval of width 1/4 in float, with the tables
+// (src/act/gelu_tables.inc, from tools/fit_gelu_tables.py) held in registers and read by
+// two-register permutes. The large terms F(c) + a0 d are added exactly (Fast2Sum or 2Sum) so
+// the result is rounded once. Measured over all 2^32 inputs (docs/ACCURACY.md): gelu <= 0.880
+// ULP forward, 1.031 backward (contract 4: next to the root of f'); the others <= 1.11 forward
+// and 1.51 backward; gaussian_gelu forward 0.98 at (0, 1), <= 1.16 at the other parameters
+// swept, backward: see GaussianBackwardOp. Lanes outside the range take the double-precision
+// path of src/act/math-inl.h, gathered into full vectors (FastLoop); NaN stays on the table
+// path, which returns it quieted.
 
 #if defined(GELU_SRC_ACT_GELU_FAST_INL_H_) == defined(HWY_TARGET_TOGGLE)
 #ifdef GELU_SRC_ACT_GELU_FAST_INL_H_
@@ -54,9 +56,12 @@ GELU_FAST_TABLE(3, Silu, false)
 GELU_FAST_TABLE(5, Elu, true)
 #undef GELU_FAST_TABLE
 
-class FastTables {
+// The rows of one table in registers. kExtraRows = 1 adds row kA0Lo, a0's rounding error
+// (gaussian_gelu backward's per-call tables, whose root can sit anywhere in an interval).
+template <int kExtraRows = 0>
+class FastTablesN {
  public:
-  explicit FastTables(const float (*table)[32]) {
+  explicit FastTablesN(const float (*table)[32]) {
     for (int r = 0; r < kRows; ++r) {
       lo_[r] = _mm512_load_ps(table[r]);
       hi_[r] = _mm512_load_ps(table[r] + 16);
@@ -69,14 +74,17 @@ class FastTables {
   HWY_INLINE hn::Vec512<float> At(int r, __m512i idx) const {
     return hn::Vec512<float>{_mm512_permutex2var_ps(lo_[r], idx, hi_[r])};
   }
+  static constexpr bool kHasA0Lo = kExtraRows > 0;
   static constexpr int kHi = kFastDegree + 1;  // rows a0..a[kFastDegree], then hi, lo
   static constexpr int kLo = kFastDegree + 2;
-  static constexpr int kRows = kFastDegree + 3;
+  static constexpr int kA0Lo = kFastDegree + 3;
+  static constexpr int kRows = kFastDegree + 3 + kExtraRows;
 
  private:
   __m512 lo_[kRows];
   __m512 hi_[kRows];
 };
+using FastTables = FastTablesN<0>;
 
 using DF16 = hn::Full512<float>;
 using VF16 = hn::Vec512<float>;
@@ -117,8 +125,9 @@ HWY_INLINE VF16 FastTwoSum(VF16 a, VF16 b, VF16* err) {
 // d + dx is rounded to dd for the polynomial and its rounding error ed, at most 2^-27, enters as
 // a0 ed. Adding dx itself as a0 dx would leave (F'(x) - a0) dx, which for Phi at z = -3.6 is
 // 3e-7 of the result.
-template <bool kCorrected = false>
-HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x, VF16 dx = VF16()) {
+// With t's row kA0Lo, a0 is the float pair a0 + a0lo and a0lo d joins the tail.
+template <bool kCorrected = false, class Tables = FastTables>
+HWY_INLINE FastParts FastEval(const Tables& t, VF16 x, VF16 dx = VF16()) {
   const DF16 df;
   const hn::Full512<int32_t> di;
   const VF16 shifted = hn::MulAdd(x, hn::Set(df, 4.0f), hn::Set(df, 0x1.8p23f));
@@ -134,8 +143,10 @@ HWY_INLINE FastParts FastEval(const FastTables& t, VF16 x, VF16 dx = VF16()) {
   p.pp = hn::Mul(a0, d);
   VF16 pe = hn::MulSub(a0, d, p.pp);
   if constexpr (kCorrected) pe = hn::MulAdd(a0, ed, pe);
-  p.hi = t.At(FastTables::kHi, idx);
-  p.tail = hn::MulAdd(hn::Mul(d, d), s1, hn::Add(pe, t.At(FastTables::kLo, idx)));
+  p.hi = t.At(Tables::kHi, idx);
+  VF16 small = hn::Add(pe, t.At(Tables::kLo, idx));
+  if constexpr (Tables::kHasA0Lo) small = hn::MulAdd(t.At(Tables::kA0Lo, idx), d, small);
+  p.tail = hn::MulAdd(hn::Mul(d, d), s1, small);
   return p;
 }
 
@@ -198,10 +209,24 @@ HWY_INLINE hn::Mask<DF16> FastOutside2(VF16 x0, VF16 x1) {
   return hn::Mask<DF16>{_mm512_cmp_ps_mask(m, _mm512_set1_ps(kFastLimit), _CMP_NLT_UQ)};
 }
 
+// What an op of FastRun has beyond Key/Outside/Eval; ops without it derive from this. kExtraRows:
+// rows past lo in its table (FastTablesN). With kRedo, Eval also marks lanes whose table result
+// is not good enough, which then go to the double path like the lanes outside the range.
+struct FastOpBase {
+  static constexpr int kExtraRows = 0;
+  static constexpr bool kRedo = false;
+};
+
+// FastOutside for z, with NaN outside too (|z| < kFastLimit fails).
+HWY_INLINE hn::Mask<DF16> FastOutsideOrNaN(VF16 z) {
+  return hn::Mask<DF16>{
+      _mm512_cmp_ps_mask(hn::Abs(z).raw, _mm512_set1_ps(kFastLimit), _CMP_NLT_UQ)};
+}
+
 // The table path of activation F (tables given to FastRun): forward F(x) or backward dy F'(x);
 // kIdentityAbove0: F(x) = x for x > 0 (elu). The range test is on x itself.
 template <bool kBackward, bool kIdentityAbove0>
-struct ActOp {
+struct ActOp : FastOpBase {
   static constexpr bool kHasDy = kBackward;
   HWY_INLINE float Pad() const { return 0.0f; }  // an input inside the range
   HWY_INLINE VF16 Key(VF16 x) const { return x; }
@@ -209,7 +234,7 @@ struct ActOp {
   HWY_INLINE hn::Mask<DF16> Outside2(VF16 k0, VF16 k1) const {
     return FastOutside2<kIdentityAbove0>(k0, k1);
   }
-  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16 dy) const {
+  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16 dy, hn::Mask<DF16>*) const {
     const DF16 df;
     if constexpr (kBackward) {
       const VF16 r = FastBackward(t, x, dy);
@@ -223,6 +248,16 @@ struct ActOp {
   }
 };
 
+// z = (x - mu) / sigma as zh + zl (relative error about 2^-46): x - mu = ah + al exactly
+// (2Sum), 1 / sigma = rh + rl, zh = ah rh and zl the rest.
+HWY_INLINE VF16 GaussianZ(VF16 x, VF16 neg_mu, VF16 rh, VF16 rl, VF16* zl) {
+  VF16 al;
+  const VF16 ah = TwoSum(x, neg_mu, &al);
+  const VF16 zh = hn::Mul(ah, rh);
+  *zl = hn::Add(hn::MulSub(ah, rh, zh), hn::MulAdd(ah, rl, hn::Mul(al, rh)));
+  return zh;
+}
+
 // gaussian_gelu forward, y = x Phi(z), z = (x - mu) / sigma, from the tables of Phi. z must be
 // known to better than float: an error of e in z moves Phi(z) by phi(z) e, up to 16 times e
 // relative at z = -3.875. So x - mu is kept exactly as ah + al (2Sum), 1 / sigma as the float
@@ -230,7 +265,7 @@ struct ActOp {
 // Phi(zh + zl) = hi + pp + tail (FastEval<true>; Phi(c) = hi + lo >= |a0 d| on every interval,
 // so Fast2Sum is exact), and y = x (s + rest) rounds once (the fma keeps x s exact). The lanes
 // with |zh| >= kFastLimit go to the double path; Key() gives zh for that test.
-struct GaussianForwardOp {
+struct GaussianForwardOp : FastOpBase {
   static constexpr bool kHasDy = false;
   VF16 neg_mu;
   VF16 rh;
@@ -240,11 +275,9 @@ struct GaussianForwardOp {
   HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
   HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutside<false>(zh); }
   HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
-  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16) const {
-    VF16 al;
-    const VF16 ah = TwoSum(x, neg_mu, &al);
-    const VF16 zh = hn::Mul(ah, rh);
-    const VF16 zl = hn::Add(hn::MulSub(ah, rh, zh), hn::MulAdd(ah, rl, hn::Mul(al, rh)));
+  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16, hn::Mask<DF16>*) const {
+    VF16 zl;
+    const VF16 zh = GaussianZ(x, neg_mu, rh, rl, &zl);
     const FastParts p = FastEval<true>(t, zh, zl);
     VF16 e;
     const VF16 s = FastTwoSum(p.hi, p.pp, &e);
@@ -252,6 +285,148 @@ struct GaussianForwardOp {
     return hn::CopySign(hn::MulAdd(x, s, hn::Mul(x, rest)), x);  // also x = -0: -0
   }
 };
+
+// gaussian_gelu backward: dx = dy f'(x) with f'(x) = Phi(z) + (x / sigma) phi(z), which as a
+// function of z is G'(z) + m phi(z) (G = gelu, m = mu / sigma). Its table (9 rows, built per
+// call by BuildGaussianBackwardTable) is that sum of gelu's F' and phi, so FastEval<true> at
+// z = zh + zl gives f' as hi + pp + tail like FastBackward. f' has one root, which moves with m
+// and can fall anywhere in an interval: there the rounding of the float coefficients (a0's is
+// kept as the extra row) and of the tail leave an absolute error of up to about 2^-30, which
+// on 4M sampled z per (mu, sigma) at 11 settings, |m| <= 64, was <= 2.1 ULP where
+// 2^-8 <= |f'| < 2^-6 but up to 7.9 ULP below 2^-8. So the lanes with |f'| < redo_below
+// (2^-8 max(1, |m|)) take the double path (kRedo), as do the lanes with |zh| >= kFastLimit or
+// NaN; docs/ACCURACY.md has the exhaustive sweeps. The parameter sums are GaussianSums' work.
+struct GaussianBackwardOp : FastOpBase {
+  static constexpr bool kHasDy = true;
+  static constexpr int kExtraRows = 1;
+  static constexpr bool kRedo = true;
+  VF16 neg_mu;
+  VF16 rh;
+  VF16 rl;
+  VF16 redo_below;
+
+  HWY_INLINE float Pad() const { return -hn::GetLane(neg_mu); }  // z = 0
+  HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
+  HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutsideOrNaN(zh); }
+  HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
+  template <class Tables>
+  HWY_INLINE VF16 Eval(const Tables& t, VF16 x, VF16 dy, hn::Mask<DF16>* redo) const {
+    VF16 zl;
+    const VF16 zh = GaussianZ(x, neg_mu, rh, rl, &zl);
+    const FastParts p = FastEval<true>(t, zh, zl);
+    VF16 err;
+    const VF16 s = TwoSum(p.hi, p.pp, &err);
+    *redo = hn::Lt(hn::Abs(s), redo_below);
+    return hn::MulAdd(dy, s, hn::Mul(dy, hn::Add(err, p.tail)));
+  }
+};
+
+// e^(-z^2/2) for |z| < kFastLimit, z = zh + zl, within about 1 ULP. -z^2/2 = u + ulo with
+// u = -zh^2/2 rounded and ulo its exact error (fma) less zh zl; k = round(u / ln 2), and
+// r = u - k ln 2 (ln 2 as a pair, k ln2_hi exact for |k| < 2^7) + ulo, |r| <= 0.35; e^r by its
+// Taylor polynomial of degree 7 (truncation 2^-27.5 relative), scaled by 2^k (vscalefps).
+// Highway's Exp takes one float, which would leave the error of u, up to 7.5 ULP of e^u.
+HWY_INLINE VF16 ExpHalfSquare(VF16 zh, VF16 zl) {
+  const DF16 df;
+  const VF16 hz = hn::Mul(zh, hn::Set(df, -0.5f));
+  const VF16 u = hn::Mul(hz, zh);
+  const VF16 ulo = hn::NegMulAdd(zh, zl, hn::MulSub(hz, zh, u));
+  const VF16 k = hn::Round(hn::Mul(u, hn::Set(df, 1.44269504f)));
+  VF16 r = hn::NegMulAdd(k, hn::Set(df, 0.693145751953125f), u);  // ln 2, 16 bits
+  r = hn::NegMulAdd(k, hn::Set(df, 1.42860677e-6f), r);           // the rest of ln 2
+  r = hn::Add(r, ulo);
+  VF16 p = hn::Set(df, 1.0f / 5040.0f);
+  p = hn::MulAdd(p, r, hn::Set(df, 1.0f / 720.0f));
+  p = hn::MulAdd(p, r, hn::Set(df, 1.0f / 120.0f));
+  p = hn::MulAdd(p, r, hn::Set(df, 1.0f / 24.0f));
+  p = hn::MulAdd(p, r, hn::Set(df, 1.0f / 6.0f));
+  p = hn::MulAdd(p, r, hn::Set(df, 0.5f));
+  p = hn::MulAdd(p, r, hn::Set(df, 1.0f));
+  p = hn::MulAdd(p, r, hn::Set(df, 1.0f));
+  return VF16{_mm512_scalef_ps(p.raw, k.raw)};
+}
+
+// gaussian_gelu backward's parameter sums over the lanes with |zh| < kFastLimit (zh as in
+// GaussianZ): acc[0] += dy x e and acc[1] += dy x e z, e = e^(-z^2/2) (the caller scales both by
+// -1 / (sigma sqrt(2 pi)) for d/dmu and d/dsigma). e is ExpHalfSquare's; the products and sums
+// are taken in double (sum dy x e (x - mu), times 1 / sigma at the end). `others(x, dy, mask)`
+// gets each vector that has lanes outside (or NaN), with those lanes marked, and must add them
+// itself. The order of the sums is fixed.
+template <class Others>
+HWY_NOINLINE void GaussianSums(size_t n, const float* x, const float* dy, double mu,
+                               double inv_sigma, double* acc, const Others& others) {
+  const DF16 df;
+  const hn::Full512<double> dd;
+  const hn::Half<DF16> dh;
+  const auto neg_mu = hn::Set(df, static_cast<float>(-mu));
+  const auto rh = hn::Set(df, static_cast<float>(inv_sigma));
+  const auto rl = hn::Set(df, static_cast<float>(inv_sigma - static_cast<double>(hn::GetLane(rh))));
+  const auto vmu = hn::Set(dd, mu);
+  // Separate sums for the lower and upper 8 lanes: independent chains of adds.
+  hn::Vec512<double> sum[2] = {hn::Zero(dd), hn::Zero(dd)};
+  hn::Vec512<double> sumz[2] = {hn::Zero(dd), hn::Zero(dd)};
+  constexpr size_t kLanes = 16;
+  alignas(64) float bx[kLanes];
+  alignas(64) float bdy[kLanes];
+  for (size_t i = 0; i < n; i += kLanes) {
+    VF16 vx;
+    VF16 vdy;
+    if (HWY_LIKELY(i + kLanes <= n)) {
+      vx = hn::LoadU(df, x + i);
+      vdy = hn::LoadU(df, dy + i);
+    } else {  // x = mu and dy = 0 past the end: inside, adding 0
+      for (size_t j = 0; j < kLanes; ++j) {
+        bx[j] = i + j < n ? x[i + j] : static_cast<float>(mu);
+        bdy[j] = i + j < n ? dy[i + j] : 0.0f;
+      }
+      vx = hn::Load(df, bx);
+      vdy = hn::Load(df, bdy);
+    }
+    VF16 zl;
+    const VF16 zh = GaussianZ(vx, neg_mu, rh, rl, &zl);
+    const auto outside = FastOutsideOrNaN(zh);
+    if (HWY_UNLIKELY(!hn::AllFalse(df, outside))) others(vx, vdy, outside);
+    const VF16 e = ExpHalfSquare(zh, zl);
+    // Each half of the lanes in double: t = dy x e; the lanes outside are left out by the masks.
+    const auto inside =
+        static_cast<__mmask16>(~hn::RebindMask(hn::RebindToUnsigned<DF16>(), outside).raw);
+    const VF16 parts[3] = {vx, vdy, e};
+    for (int h = 0; h < 2; ++h) {
+      hn::Vec512<double> v[3];
+      for (int j = 0; j < 3; ++j) {
+        v[j] =
+            hn::PromoteTo(dd, h == 0 ? hn::LowerHalf(dh, parts[j]) : hn::UpperHalf(dh, parts[j]));
+      }
+      const auto t = hn::Mul(hn::Mul(v[0], v[1]), v[2]);
+      const auto m = static_cast<__mmask8>(h == 0 ? inside : inside >> 8);
+      sum[h].raw = _mm512_mask_add_pd(sum[h].raw, m, sum[h].raw, t.raw);
+      sumz[h].raw = _mm512_mask3_fmadd_pd(t.raw, hn::Sub(v[0], vmu).raw, sumz[h].raw, m);
+    }
+  }
+  acc[0] += hn::GetLane(hn::SumOfLanes(dd, hn::Add(sum[0], sum[1])));
+  acc[1] += hn::GetLane(hn::SumOfLanes(dd, hn::Add(sumz[0], sumz[1]))) * inv_sigma;
+}
+
+// gaussian_gelu backward's table for m = mu / sigma: rows a0..a5, hi, lo of G'(z) + m phi(z),
+// summed in double from the unrounded tables and rounded to float, then a0's rounding error.
+HWY_INLINE void BuildGaussianBackwardTable(double m, float (*out)[32]) {
+  const hn::Full512<double> dd;
+  const hn::Rebind<float, decltype(dd)> df8;
+  const auto vm = hn::Set(dd, m);
+  constexpr int kF = kFastDegree + 1;  // row of F(c) in the double tables
+  using T = FastTablesN<1>;
+  for (size_t c = 0; c < 32; c += hn::Lanes(dd)) {
+    for (int j = 0; j <= kF; ++j) {
+      const auto a = hn::MulAdd(vm, hn::Load(dd, kNormalPdfTableF64[j] + c),
+                                hn::Load(dd, kGeluBwdTableF64[j] + c));
+      const auto hi = hn::DemoteTo(df8, a);
+      const auto lo = hn::DemoteTo(df8, hn::Sub(a, hn::PromoteTo(dd, hi)));
+      hn::StoreU(hi, df8, out[j == kF ? T::kHi : j] + c);
+      if (j == 0) hn::StoreU(lo, df8, out[T::kA0Lo] + c);
+      if (j == kF) hn::StoreU(lo, df8, out[T::kLo] + c);
+    }
+  }
+}
 
 // The hot loop over `vectors` full vectors at x (dy, out): op's table path for every lane, and
 // the lanes it does not cover (op.Outside of op.Key(x)) queued with index `offset` + their
@@ -268,10 +443,12 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vector
   const DF16 df;
   const hn::RebindToSigned<DF16> di;
   constexpr size_t kLanes = FastQueue::kLanes;
-  const FastTables t(table);
-  // Queues the outside lanes of the vector at i (before out is written: out may be x).
-  auto enqueue = [&](size_t i, VF16 vx, VF16 vdy) {
-    const auto outside = op.Outside(op.Key(vx));
+  const FastTablesN<Op::kExtraRows> t(table);
+  // Queues the lanes of the vector at i that the double path must do (before out is written:
+  // out may be x); redo: the lanes Eval marked.
+  auto enqueue = [&](size_t i, VF16 vx, VF16 vdy, hn::Mask<DF16> redo) {
+    auto outside = op.Outside(op.Key(vx));
+    if constexpr (Op::kRedo) outside = hn::Or(outside, redo);
     const size_t count = hn::CompressStore(vx, outside, df, q->x + q->count);
     if constexpr (Op::kHasDy) hn::CompressStore(vdy, outside, df, q->dy + q->count);
     const auto idx = hn::Add(hn::Iota(di, 0), hn::Set(di, static_cast<int32_t>(offset + i)));
@@ -300,11 +477,15 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vector
     const VF16 vx1 = hn::LoadU(df, x + i + kLanes);
     const VF16 vdy0 = load_dy(i, vx0);
     const VF16 vdy1 = load_dy(i + kLanes, vx1);
-    const VF16 r0 = op.Eval(t, vx0, vdy0);
-    const VF16 r1 = op.Eval(t, vx1, vdy1);
-    if (HWY_UNLIKELY(!hn::AllFalse(df, op.Outside2(op.Key(vx0), op.Key(vx1))))) {
-      enqueue(i, vx0, vdy0);
-      enqueue(i + kLanes, vx1, vdy1);
+    hn::Mask<DF16> redo0;
+    hn::Mask<DF16> redo1;
+    const VF16 r0 = op.Eval(t, vx0, vdy0, &redo0);
+    const VF16 r1 = op.Eval(t, vx1, vdy1, &redo1);
+    auto any = op.Outside2(op.Key(vx0), op.Key(vx1));
+    if constexpr (Op::kRedo) any = hn::Or(any, hn::Or(redo0, redo1));
+    if (HWY_UNLIKELY(!hn::AllFalse(df, any))) {
+      enqueue(i, vx0, vdy0, redo0);
+      enqueue(i + kLanes, vx1, vdy1, redo1);
       hn::StoreU(r0, df, out + i);
       hn::StoreU(r1, df, out + i + kLanes);
       if (q->count >= kLanes) return v + 2;
@@ -317,8 +498,9 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vector
     const size_t i = v * kLanes;
     const VF16 vx = hn::LoadU(df, x + i);
     const VF16 vdy = load_dy(i, vx);
-    const VF16 r = op.Eval(t, vx, vdy);
-    enqueue(i, vx, vdy);
+    hn::Mask<DF16> redo;
+    const VF16 r = op.Eval(t, vx, vdy, &redo);
+    enqueue(i, vx, vdy, redo);
     hn::StoreU(r, df, out + i);
   }
   return vectors;
