@@ -212,15 +212,20 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
   const double inv_sigma = 1.0 / sigma;
   const VD vinv_sigma = hn::Set(dd, inv_sigma);  // z by a multiply: no division per vector
   const VD inv_sqrt_2pi_sigma = hn::Set(dd, 0.39894228040143267794 / sigma);
-  // The double path of lanes at xs (dys, dxs); with `acc`, their shares of the sums are added.
-  auto slow_sums = [&](size_t count, const float* xs, const float* dys, float* dxs, double* acc) {
+  // The double path of lanes at xs (dys, dxs); with `acc`, their shares of the sums are added;
+  // without with_dx, dxs receives nothing of use.
+  auto slow_sums = [&](size_t count, const float* xs, const float* dys, float* dxs, double* acc,
+                       bool with_dx) {
     VD acc_mu = hn::Zero(dd);
     VD acc_sigma = hn::Zero(dd);
     ForEachVector(count, xs, dys, dxs, [&](VD vx, VD vdy) {
       const VD z = hn::Mul(hn::Sub(vx, vmu), vinv_sigma);
       const VD zc = hn::Max(hn::Min(z, hn::Set(dd, 40.0)), hn::Set(dd, -40.0));
       VD e;
-      const VD cdf = NormalCdf(dd, zc, &e);
+      // Without dx (the sums of GaussianSums' lanes outside) only e = e^(-z^2/2) is needed,
+      // the same value NormalCdf gives.
+      const VD cdf = with_dx ? NormalCdf(dd, zc, &e) : hn::Zero(dd);
+      if (!with_dx) e = hn::Exp(dd, hn::Mul(hn::Mul(zc, zc), hn::Set(dd, -0.5)));
       // phi(z) is 0 for |z| >= 40; x is zeroed there too so that x = +-inf gives 0, not NaN.
       // NaN x keeps NaN (the comparison is false), which then reaches the sums.
       const VD xt = hn::IfThenElse(hn::Ge(hn::Abs(z), hn::Set(dd, 40.0)), hn::Zero(dd), vx);
@@ -251,7 +256,7 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
         hn::Set(df, static_cast<float>(0x1p-8 * HWY_MAX(1.0, m < 0 ? -m : m)))};
     FastLoop(n, x, dy, dx, table, op,
              [&](size_t count, const float* xs, const float* dys, float* dxs) {
-               slow_sums(count, xs, dys, dxs, nullptr);
+               slow_sums(count, xs, dys, dxs, nullptr, true);
              });
     // The sums, in a second pass over the block (in cache): e^(-z^2/2) in float for most lanes,
     // the double path for the lanes outside (their dx, computed again, is dropped).
@@ -263,7 +268,7 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
       HWY_ALIGN float unused[16];
       const size_t count = hn::CompressStore(vx, outside, df, ox);
       hn::CompressStore(vdy, outside, df, ody);
-      slow_sums(count, ox, ody, unused, rest);
+      slow_sums(count, ox, ody, unused, rest, false);
     });
     const double scale = -0.39894228040143267794 * inv_sigma;
     sums[0] += scale * fast[0] + rest[0];
@@ -271,7 +276,7 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
     return;
   }
 #endif
-  slow_sums(n, x, dy, dx, sums);
+  slow_sums(n, x, dy, dx, sums, true);
 }
 
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
