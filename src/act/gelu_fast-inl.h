@@ -316,8 +316,10 @@ struct GaussianBackwardOp : FastOpBase {
     const FastParts p = FastEval<true>(t, zh, zl);
     VF16 err;
     const VF16 s = TwoSum(p.hi, p.pp, &err);
-    *redo = hn::Lt(hn::Abs(s), redo_below);
-    return hn::MulAdd(dy, s, hn::Mul(dy, hn::Add(err, p.tail)));
+    const VF16 g_lo = hn::Add(err, p.tail);
+    // The test is on f' = s + g_lo itself: s alone can be 10 times f' where the tail cancels it.
+    *redo = hn::Lt(hn::Abs(hn::Add(s, g_lo)), redo_below);
+    return hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
   }
 };
 

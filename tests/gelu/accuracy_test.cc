@@ -68,6 +68,15 @@ const Row kRows[] = {
     {"gaussian_m2p5_3_forward", Gauss(-2.5, 3.0), Dir::kForward, 2.0, 0.0, false},
     {"gaussian_40_48_forward", Gauss(40.0, 48.0), Dir::kForward, 2.0, 0.0, false},
     {"gaussian_0p1_2pm10_forward", Gauss(0.099609375, 0x1p-10), Dir::kForward, 2.0, 0.0, false},
+    // Backward where the root of f' moves with m = mu / sigma (-0.83, 0.83, 6, -32): the fast
+    // path's per-call table of G'(z) + m phi(z) and its band of lanes sent to the double path,
+    // which widens with |m|; and m = 102, past the fast path's 64 (every lane on the double path).
+    {"gaussian_m2p5_3_backward", Gauss(-2.5, 3.0), Dir::kBackward, 4.0, 0x1p-24, false},
+    {"gaussian_40_48_backward", Gauss(40.0, 48.0), Dir::kBackward, 4.0, 0x1p-24, false},
+    {"gaussian_3_0p5_backward", Gauss(3.0, 0.5), Dir::kBackward, 4.0, 0x1p-24, false},
+    {"gaussian_m8_0p25_backward", Gauss(-8.0, 0.25), Dir::kBackward, 4.0, 0x1p-24, false},
+    {"gaussian_0p1_2pm10_backward", Gauss(0.099609375, 0x1p-10), Dir::kBackward, 4.0, 0x1p-24,
+     false},
 };
 constexpr size_t kNumRows = sizeof(kRows) / sizeof(kRows[0]);
 

@@ -2,6 +2,7 @@
 // erfc would cost more than 1e-14 relative) and the ULP error of DESIGN.md "Accuracy".
 #include "tools/reference/reference.h"
 
+#include <algorithm>
 #include <cfloat>
 #include <cmath>
 #include <limits>
@@ -260,6 +261,14 @@ double DerivativeRoot(const Fn& fn) {
     return std::numeric_limits<double>::quiet_NaN();
   }
   double lo = -3.0, hi = 0.0;  // f'(-3) < 0 < f'(0) for every gelu-like kernel we test
+  if (fn.gaussian) {
+    // f' = Phi(z) + (z + m) phi(z), z = (x - mu) / sigma, m = mu / sigma: positive at z = -m,
+    // negative at any z <= -1 with z + m < -1 (Phi(z) / phi(z) < 1 / |z| there), and its only
+    // root lies between.
+    const double m = fn.mu / fn.sigma;
+    lo = fn.mu + fn.sigma * (std::min(-m - 1.0, -1.0) - 1.0);
+    hi = 0.0;  // f'(0) = Phi(-m)
+  }
   for (int i = 0; i < 200 && hi - lo > 0.0; ++i) {
     const double mid = 0.5 * (lo + hi);
     if (mid <= lo || mid >= hi) break;

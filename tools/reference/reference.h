@@ -55,7 +55,8 @@ double Eval(const Fn& fn, Dir dir, double x);
 // meaningful: near means |x - x0| <= kRootWindow and |f'(x)| < kSmallGrad.
 constexpr double kSmallGrad = 0x1p-10;
 constexpr double kRootWindow = 0.125;
-// The root of f' in [-3, 0] (bisection on the reference); NaN for relu and elu (none).
+// The root of f' (bisection on the reference): in [-3, 0] for the activations, anywhere below
+// x = 0 for gaussian_gelu; NaN for relu and elu (none).
 double DerivativeRoot(const Fn& fn);
 // Whether x (with reference derivative fprime) is in the absolute-error window of fn.
 bool NearDerivativeRoot(double root, double x, double fprime);
