@@ -479,8 +479,8 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vector
     const VF16 vx1 = hn::LoadU(df, x + i + kLanes);
     const VF16 vdy0 = load_dy(i, vx0);
     const VF16 vdy1 = load_dy(i + kLanes, vx1);
-    hn::Mask<DF16> redo0;
-    hn::Mask<DF16> redo1;
+    hn::Mask<DF16> redo0 = hn::FirstN(df, 0);  // set by Eval where Op::kRedo
+    hn::Mask<DF16> redo1 = hn::FirstN(df, 0);
     const VF16 r0 = op.Eval(t, vx0, vdy0, &redo0);
     const VF16 r1 = op.Eval(t, vx1, vdy1, &redo1);
     auto any = op.Outside2(op.Key(vx0), op.Key(vx1));
@@ -500,7 +500,7 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vector
     const size_t i = v * kLanes;
     const VF16 vx = hn::LoadU(df, x + i);
     const VF16 vdy = load_dy(i, vx);
-    hn::Mask<DF16> redo;
+    hn::Mask<DF16> redo = hn::FirstN(df, 0);
     const VF16 r = op.Eval(t, vx, vdy, &redo);
     enqueue(i, vx, vdy, redo);
     hn::StoreU(r, df, out + i);
