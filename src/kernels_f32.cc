@@ -203,8 +203,8 @@ void GaussianForwardF32(double mu, double sigma, size_t n, const float* x, float
 // dx = dy * (Phi(z) + x phi(z) / sigma); sums[0] += dy * (-x phi(z) / sigma) (d/dmu),
 // sums[1] += dy * (-x phi(z) z / sigma) (d/dsigma). The sums are taken in a fixed order, so
 // they depend only on n, the data and the target. On AVX-512, when |mu / sigma| <= 64 and mu
-// and 1 / sigma leave z room in float, dx takes the table path (GaussianBackwardOp) and the sums
-// GaussianSums, for most lanes; the others, and every lane elsewhere, the double path.
+// and 1 / sigma leave z room in float, most lanes take the table path (GaussianBackwardOp, dx
+// and their shares of the sums); the others, and every lane elsewhere, the double path.
 void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, const float* dy,
                          float* dx, double* sums) {
   const DD dd;
@@ -212,20 +212,15 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
   const double inv_sigma = 1.0 / sigma;
   const VD vinv_sigma = hn::Set(dd, inv_sigma);  // z by a multiply: no division per vector
   const VD inv_sqrt_2pi_sigma = hn::Set(dd, 0.39894228040143267794 / sigma);
-  // The double path of lanes at xs (dys, dxs); with `acc`, their shares of the sums are added;
-  // without with_dx, dxs receives nothing of use.
-  auto slow_sums = [&](size_t count, const float* xs, const float* dys, float* dxs, double* acc,
-                       bool with_dx) {
+  // The double path of lanes at xs (dys, dxs), adding their shares of the sums.
+  auto slow = [&](size_t count, const float* xs, const float* dys, float* dxs) {
     VD acc_mu = hn::Zero(dd);
     VD acc_sigma = hn::Zero(dd);
     ForEachVector(count, xs, dys, dxs, [&](VD vx, VD vdy) {
       const VD z = hn::Mul(hn::Sub(vx, vmu), vinv_sigma);
       const VD zc = hn::Max(hn::Min(z, hn::Set(dd, 40.0)), hn::Set(dd, -40.0));
       VD e;
-      // Without dx (the sums of GaussianSums' lanes outside) only e = e^(-z^2/2) is needed,
-      // the same value NormalCdf gives.
-      const VD cdf = with_dx ? NormalCdf(dd, zc, &e) : hn::Zero(dd);
-      if (!with_dx) e = hn::Exp(dd, hn::Mul(hn::Mul(zc, zc), hn::Set(dd, -0.5)));
+      const VD cdf = NormalCdf(dd, zc, &e);
       // phi(z) is 0 for |z| >= 40; x is zeroed there too so that x = +-inf gives 0, not NaN.
       // NaN x keeps NaN (the comparison is false), which then reaches the sums.
       const VD xt = hn::IfThenElse(hn::Ge(hn::Abs(z), hn::Set(dd, 40.0)), hn::Zero(dd), vx);
@@ -235,10 +230,8 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
       acc_sigma = hn::NegMulAdd(dyg, zc, acc_sigma);
       return KeepNaN(vx, hn::Mul(vdy, hn::Add(cdf, g)));
     });
-    if (acc != nullptr) {
-      acc[0] += hn::GetLane(hn::SumOfLanes(dd, acc_mu));
-      acc[1] += hn::GetLane(hn::SumOfLanes(dd, acc_sigma));
-    }
+    sums[0] += hn::GetLane(hn::SumOfLanes(dd, acc_mu));
+    sums[1] += hn::GetLane(hn::SumOfLanes(dd, acc_sigma));
   };
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   const double m = mu * inv_sigma;
@@ -253,30 +246,15 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
         hn::Set(df, static_cast<float>(-mu)),
         hn::Set(df, rh),
         hn::Set(df, static_cast<float>(inv_sigma - rh)),
-        hn::Set(df, static_cast<float>(0x1p-8 * HWY_MAX(1.0, m < 0 ? -m : m)))};
-    FastLoop(n, x, dy, dx, table, op,
-             [&](size_t count, const float* xs, const float* dys, float* dxs) {
-               slow_sums(count, xs, dys, dxs, nullptr, true);
-             });
-    // The sums, in a second pass over the block (in cache): e^(-z^2/2) in float for most lanes,
-    // the double path for the lanes outside (their dx, computed again, is dropped).
-    double fast[2] = {0.0, 0.0};
-    double rest[2] = {0.0, 0.0};
-    GaussianSums(n, x, dy, mu, inv_sigma, fast, [&](VF16 vx, VF16 vdy, hn::Mask<DF16> outside) {
-      HWY_ALIGN float ox[16];
-      HWY_ALIGN float ody[16];
-      HWY_ALIGN float unused[16];
-      const size_t count = hn::CompressStore(vx, outside, df, ox);
-      hn::CompressStore(vdy, outside, df, ody);
-      slow_sums(count, ox, ody, unused, rest, false);
-    });
-    const double scale = -0.39894228040143267794 * inv_sigma;
-    sums[0] += scale * fast[0] + rest[0];
-    sums[1] += scale * fast[1] + rest[1];
+        hn::Set(df, static_cast<float>(0x1p-8 * HWY_MAX(1.0, m < 0 ? -m : m))),
+        mu,
+        inv_sigma,
+        sums};
+    FastLoop(n, x, dy, dx, table, op, slow);
     return;
   }
 #endif
-  slow_sums(n, x, dy, dx, sums, true);
+  slow(n, x, dy, dx);
 }
 
 const char* TargetName() { return hwy::TargetName(HWY_TARGET); }

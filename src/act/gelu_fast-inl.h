@@ -1,7 +1,7 @@
 // Fast fp32 path on AVX-512 targets for gelu, gelu_tanh, gelu_sigmoid, silu and elu, forward
 // and backward, and for gaussian_gelu (z = (x - mu) / sigma; forward from the normal CDF,
 // backward from a table of its derivative built per call, the parameter sums from a float
-// e^(-z^2/2) in GaussianSums). For |x| < 3.875 (99.99% of N(0,1) inputs) it evaluates a
+// e^(-z^2/2) in the same pass). For |x| < 3.875 (99.99% of N(0,1) inputs) it evaluates a
 // degree-5 polynomial in d = x - k/4 per interval of width 1/4 in float, with the tables
 // (src/act/gelu_tables.inc, from tools/fit_gelu_tables.py) held in registers and read by
 // two-register permutes. The large terms F(c) + a0 d are added exactly (Fast2Sum or 2Sum) so
@@ -212,9 +212,15 @@ HWY_INLINE hn::Mask<DF16> FastOutside2(VF16 x0, VF16 x1) {
 // What an op of FastRun has beyond Key/Outside/Eval; ops without it derive from this. kExtraRows:
 // rows past lo in its table (FastTablesN). With kRedo, Eval also marks lanes whose table result
 // is not good enough, which then go to the double path like the lanes outside the range.
+// State: see below.
 struct FastOpBase {
   static constexpr int kExtraRows = 0;
   static constexpr bool kRedo = false;
+  // What the op accumulates over the lanes its table path keeps (Eval adds to it), handed to
+  // Finish once every lane is done.
+  struct State {};
+  HWY_INLINE State Init() const { return State{}; }
+  HWY_INLINE void Finish(const State&) const {}
 };
 
 // FastOutside for z, with NaN outside too (|z| < kFastLimit fails).
@@ -234,7 +240,7 @@ struct ActOp : FastOpBase {
   HWY_INLINE hn::Mask<DF16> Outside2(VF16 k0, VF16 k1) const {
     return FastOutside2<kIdentityAbove0>(k0, k1);
   }
-  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16 dy, hn::Mask<DF16>*) const {
+  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16 dy, hn::Mask<DF16>*, State*) const {
     const DF16 df;
     if constexpr (kBackward) {
       const VF16 r = FastBackward(t, x, dy);
@@ -275,7 +281,7 @@ struct GaussianForwardOp : FastOpBase {
   HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
   HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutside<false>(zh); }
   HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
-  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16, hn::Mask<DF16>*) const {
+  HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16, hn::Mask<DF16>*, State*) const {
     VF16 zl;
     const VF16 zh = GaussianZ(x, neg_mu, rh, rl, &zl);
     const FastParts p = FastEval<true>(t, zh, zl);
@@ -283,43 +289,6 @@ struct GaussianForwardOp : FastOpBase {
     const VF16 s = FastTwoSum(p.hi, p.pp, &e);
     const VF16 rest = hn::Add(e, p.tail);
     return hn::CopySign(hn::MulAdd(x, s, hn::Mul(x, rest)), x);  // also x = -0: -0
-  }
-};
-
-// gaussian_gelu backward: dx = dy f'(x) with f'(x) = Phi(z) + (x / sigma) phi(z), which as a
-// function of z is G'(z) + m phi(z) (G = gelu, m = mu / sigma). Its table (9 rows, built per
-// call by BuildGaussianBackwardTable) is that sum of gelu's F' and phi, so FastEval<true> at
-// z = zh + zl gives f' as hi + pp + tail like FastBackward. f' has one root, which moves with m
-// and can fall anywhere in an interval: there the rounding of the float coefficients (a0's is
-// kept as the extra row) and of the tail leave an absolute error of up to about 2^-30, which
-// on 4M sampled z per (mu, sigma) at 11 settings, |m| <= 64, was <= 2.1 ULP where
-// 2^-8 <= |f'| < 2^-6 but up to 7.9 ULP below 2^-8. So the lanes with |f'| < redo_below
-// (2^-8 max(1, |m|)) take the double path (kRedo), as do the lanes with |zh| >= kFastLimit or
-// NaN; docs/ACCURACY.md has the exhaustive sweeps. The parameter sums are GaussianSums' work.
-struct GaussianBackwardOp : FastOpBase {
-  static constexpr bool kHasDy = true;
-  static constexpr int kExtraRows = 1;
-  static constexpr bool kRedo = true;
-  VF16 neg_mu;
-  VF16 rh;
-  VF16 rl;
-  VF16 redo_below;
-
-  HWY_INLINE float Pad() const { return -hn::GetLane(neg_mu); }  // z = 0
-  HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
-  HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutsideOrNaN(zh); }
-  HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
-  template <class Tables>
-  HWY_INLINE VF16 Eval(const Tables& t, VF16 x, VF16 dy, hn::Mask<DF16>* redo) const {
-    VF16 zl;
-    const VF16 zh = GaussianZ(x, neg_mu, rh, rl, &zl);
-    const FastParts p = FastEval<true>(t, zh, zl);
-    VF16 err;
-    const VF16 s = TwoSum(p.hi, p.pp, &err);
-    const VF16 g_lo = hn::Add(err, p.tail);
-    // The test is on f' = s + g_lo itself: s alone can be 10 times f' where the tail cancels it.
-    *redo = hn::Lt(hn::Abs(hn::Add(s, g_lo)), redo_below);
-    return hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
   }
 };
 
@@ -348,66 +317,86 @@ HWY_INLINE VF16 ExpHalfSquare(VF16 zh, VF16 zl) {
   return VF16{_mm512_scalef_ps(p.raw, k.raw)};
 }
 
-// gaussian_gelu backward's parameter sums over the lanes with |zh| < kFastLimit (zh as in
-// GaussianZ): acc[0] += dy x e and acc[1] += dy x e z, e = e^(-z^2/2) (the caller scales both by
-// -1 / (sigma sqrt(2 pi)) for d/dmu and d/dsigma). e is ExpHalfSquare's; the products and sums
-// are taken in double (sum dy x e (x - mu), times 1 / sigma at the end). `others(x, dy, mask)`
-// gets each vector that has lanes outside (or NaN), with those lanes marked, and must add them
-// itself. The order of the sums is fixed.
-template <class Others>
-HWY_NOINLINE void GaussianSums(size_t n, const float* x, const float* dy, double mu,
-                               double inv_sigma, double* acc, const Others& others) {
-  const DF16 df;
-  const hn::Full512<double> dd;
-  const hn::Half<DF16> dh;
-  const auto neg_mu = hn::Set(df, static_cast<float>(-mu));
-  const auto rh = hn::Set(df, static_cast<float>(inv_sigma));
-  const auto rl = hn::Set(df, static_cast<float>(inv_sigma - static_cast<double>(hn::GetLane(rh))));
-  const auto vmu = hn::Set(dd, mu);
-  // Separate sums for the lower and upper 8 lanes: independent chains of adds.
-  hn::Vec512<double> sum[2] = {hn::Zero(dd), hn::Zero(dd)};
-  hn::Vec512<double> sumz[2] = {hn::Zero(dd), hn::Zero(dd)};
-  constexpr size_t kLanes = 16;
-  alignas(64) float bx[kLanes];
-  alignas(64) float bdy[kLanes];
-  for (size_t i = 0; i < n; i += kLanes) {
-    VF16 vx;
-    VF16 vdy;
-    if (HWY_LIKELY(i + kLanes <= n)) {
-      vx = hn::LoadU(df, x + i);
-      vdy = hn::LoadU(df, dy + i);
-    } else {  // x = mu and dy = 0 past the end: inside, adding 0
-      for (size_t j = 0; j < kLanes; ++j) {
-        bx[j] = i + j < n ? x[i + j] : static_cast<float>(mu);
-        bdy[j] = i + j < n ? dy[i + j] : 0.0f;
-      }
-      vx = hn::Load(df, bx);
-      vdy = hn::Load(df, bdy);
-    }
+// gaussian_gelu backward: dx = dy f'(x) with f'(x) = Phi(z) + (x / sigma) phi(z), which as a
+// function of z is G'(z) + m phi(z) (G = gelu, m = mu / sigma). Its table (9 rows, built per
+// call by BuildGaussianBackwardTable) is that sum of gelu's F' and phi, so FastEval<true> at
+// z = zh + zl gives f' as hi + pp + tail like FastBackward. f' has one root, which moves with m
+// and can fall anywhere in an interval: there the rounding of the float coefficients (a0's is
+// kept as the extra row) and of the tail leave an absolute error of up to about 2^-30, which
+// on 4M sampled z per (mu, sigma) at 11 settings, |m| <= 64, was <= 2.1 ULP where
+// 2^-8 <= |f'| < 2^-6 but up to 7.9 ULP below 2^-8. So the lanes with |f'| < redo_below
+// (2^-8 max(1, |m|)) take the double path (kRedo), as do the lanes with |zh| >= kFastLimit or
+// NaN; docs/ACCURACY.md has the exhaustive sweeps. The same pass sums dy x e and dy x e (x - mu),
+// e = e^(-z^2/2) (ExpHalfSquare), in double over the lanes it keeps (State); the double path
+// adds the other lanes' shares, and Finish scales by -1 / (sigma sqrt(2 pi)) (and 1 / sigma)
+// into sums[0] (d/dmu) and sums[1] (d/dsigma).
+struct GaussianBackwardOp : FastOpBase {
+  static constexpr bool kHasDy = true;
+  static constexpr int kExtraRows = 1;
+  static constexpr bool kRedo = true;
+  using DD8 = hn::Full512<double>;
+  using VD8 = hn::Vec512<double>;
+  struct State {
+    VD8 sum[2];   // dy x e, lower and upper 8 lanes (independent chains of adds)
+    VD8 sumz[2];  // dy x e (x - mu)
+  };
+  VF16 neg_mu;
+  VF16 rh;
+  VF16 rl;
+  VF16 redo_below;
+  double mu;
+  double inv_sigma;
+  double* sums;  // Finish adds d/dmu and d/dsigma here
+
+  HWY_INLINE float Pad() const { return -hn::GetLane(neg_mu); }  // z = 0 (and dy = 0)
+  HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
+  HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutsideOrNaN(zh); }
+  HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
+  template <class Tables>
+  HWY_INLINE VF16 Eval(const Tables& t, VF16 x, VF16 dy, hn::Mask<DF16>* redo, State* st) const {
+    const DD8 dd;
+    const hn::Half<DF16> dh;
     VF16 zl;
-    const VF16 zh = GaussianZ(vx, neg_mu, rh, rl, &zl);
-    const auto outside = FastOutsideOrNaN(zh);
-    if (HWY_UNLIKELY(!hn::AllFalse(df, outside))) others(vx, vdy, outside);
-    const VF16 e = ExpHalfSquare(zh, zl);
-    // Each half of the lanes in double: t = dy x e; the lanes outside are left out by the masks.
-    const auto inside =
-        static_cast<__mmask16>(~hn::RebindMask(hn::RebindToUnsigned<DF16>(), outside).raw);
-    const VF16 parts[3] = {vx, vdy, e};
+    const VF16 zh = GaussianZ(x, neg_mu, rh, rl, &zl);
+    const FastParts p = FastEval<true>(t, zh, zl);
+    VF16 err;
+    const VF16 s = TwoSum(p.hi, p.pp, &err);
+    const VF16 g_lo = hn::Add(err, p.tail);
+    // The test is on f' = s + g_lo itself: s alone can be 10 times f' where the tail cancels it.
+    *redo = hn::Lt(hn::Abs(hn::Add(s, g_lo)), redo_below);
+    // The sums of the lanes that stay here (|zh| < kFastLimit, not NaN, not redone); the double
+    // path adds the others'.
+    const __mmask16 inside =
+        _mm512_cmp_ps_mask(hn::Abs(zh).raw, _mm512_set1_ps(kFastLimit), _CMP_LT_OQ);
+    const auto keep =
+        static_cast<__mmask16>(inside & ~hn::RebindMask(hn::RebindToUnsigned<DF16>(), *redo).raw);
+    const VF16 parts[3] = {x, dy, ExpHalfSquare(zh, zl)};
     for (int h = 0; h < 2; ++h) {
-      hn::Vec512<double> v[3];
+      VD8 v[3];
       for (int j = 0; j < 3; ++j) {
         v[j] =
             hn::PromoteTo(dd, h == 0 ? hn::LowerHalf(dh, parts[j]) : hn::UpperHalf(dh, parts[j]));
       }
-      const auto t = hn::Mul(hn::Mul(v[0], v[1]), v[2]);
-      const auto m = static_cast<__mmask8>(h == 0 ? inside : inside >> 8);
-      sum[h].raw = _mm512_mask_add_pd(sum[h].raw, m, sum[h].raw, t.raw);
-      sumz[h].raw = _mm512_mask3_fmadd_pd(t.raw, hn::Sub(v[0], vmu).raw, sumz[h].raw, m);
+      const VD8 prod = hn::Mul(hn::Mul(v[0], v[1]), v[2]);
+      const auto m = static_cast<__mmask8>(h == 0 ? keep : keep >> 8);
+      st->sum[h].raw = _mm512_mask_add_pd(st->sum[h].raw, m, st->sum[h].raw, prod.raw);
+      st->sumz[h].raw =
+          _mm512_mask3_fmadd_pd(prod.raw, hn::Sub(v[0], hn::Set(dd, mu)).raw, st->sumz[h].raw, m);
     }
+    return hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
   }
-  acc[0] += hn::GetLane(hn::SumOfLanes(dd, hn::Add(sum[0], sum[1])));
-  acc[1] += hn::GetLane(hn::SumOfLanes(dd, hn::Add(sumz[0], sumz[1]))) * inv_sigma;
-}
+  HWY_INLINE State Init() const {
+    const DD8 dd;
+    return State{{hn::Zero(dd), hn::Zero(dd)}, {hn::Zero(dd), hn::Zero(dd)}};
+  }
+  // d/dmu = -sum dy x phi(z) / sigma, d/dsigma = -sum dy x phi(z) z / sigma.
+  HWY_INLINE void Finish(const State& st) const {
+    const DD8 dd;
+    const double scale = -0.39894228040143267794 * inv_sigma;
+    sums[0] += scale * hn::GetLane(hn::SumOfLanes(dd, hn::Add(st.sum[0], st.sum[1])));
+    sums[1] += scale * inv_sigma * hn::GetLane(hn::SumOfLanes(dd, hn::Add(st.sumz[0], st.sumz[1])));
+  }
+};
 
 // gaussian_gelu backward's table for m = mu / sigma: rows a0..a5, hi, lo of G'(z) + m phi(z),
 // summed in double from the unrounded tables and rounded to float, then a0's rounding error.
@@ -441,11 +430,13 @@ HWY_INLINE void BuildGaussianBackwardTable(double m, float (*out)[32]) {
 // and read the others' from memory at every permute, which cost 7-15% (docs/PERFORMANCE.md).
 template <class Op>
 HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vectors, const float* x,
-                            const float* dy, float* out, size_t offset, FastQueue* q) {
+                            const float* dy, float* out, size_t offset, FastQueue* q,
+                            typename Op::State* state) {
   const DF16 df;
   const hn::RebindToSigned<DF16> di;
   constexpr size_t kLanes = FastQueue::kLanes;
   const FastTablesN<Op::kExtraRows> t(table);
+  typename Op::State st = *state;  // a local, kept in registers
   // Queues the lanes of the vector at i that the double path must do (before out is written:
   // out may be x); redo: the lanes Eval marked.
   auto enqueue = [&](size_t i, VF16 vx, VF16 vdy, hn::Mask<DF16> redo) {
@@ -481,8 +472,8 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vector
     const VF16 vdy1 = load_dy(i + kLanes, vx1);
     hn::Mask<DF16> redo0 = hn::FirstN(df, 0);  // set by Eval where Op::kRedo
     hn::Mask<DF16> redo1 = hn::FirstN(df, 0);
-    const VF16 r0 = op.Eval(t, vx0, vdy0, &redo0);
-    const VF16 r1 = op.Eval(t, vx1, vdy1, &redo1);
+    const VF16 r0 = op.Eval(t, vx0, vdy0, &redo0, &st);
+    const VF16 r1 = op.Eval(t, vx1, vdy1, &redo1, &st);
     auto any = op.Outside2(op.Key(vx0), op.Key(vx1));
     if constexpr (Op::kRedo) any = hn::Or(any, hn::Or(redo0, redo1));
     if (HWY_UNLIKELY(!hn::AllFalse(df, any))) {
@@ -490,7 +481,10 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vector
       enqueue(i + kLanes, vx1, vdy1, redo1);
       hn::StoreU(r0, df, out + i);
       hn::StoreU(r1, df, out + i + kLanes);
-      if (q->count >= kLanes) return v + 2;
+      if (q->count >= kLanes) {
+        *state = st;
+        return v + 2;
+      }
       continue;
     }
     hn::StoreU(r0, df, out + i);
@@ -501,10 +495,11 @@ HWY_NOINLINE size_t FastRun(const float (*table)[32], const Op op, size_t vector
     const VF16 vx = hn::LoadU(df, x + i);
     const VF16 vdy = load_dy(i, vx);
     hn::Mask<DF16> redo = hn::FirstN(df, 0);
-    const VF16 r = op.Eval(t, vx, vdy, &redo);
+    const VF16 r = op.Eval(t, vx, vdy, &redo, &st);
     enqueue(i, vx, vdy, redo);
     hn::StoreU(r, df, out + i);
   }
+  *state = st;
   return vectors;
 }
 
@@ -531,8 +526,9 @@ HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out,
     memmove(q.dy, q.dy + count, q.count * sizeof(float));
     memmove(q.idx, q.idx + count, q.count * sizeof(int32_t));
   };
+  typename Op::State state = op.Init();
   auto run = [&](size_t vectors, const float* px, const float* pdy, float* pout, size_t i) {
-    return FastRun(table, op, vectors, px, pdy, pout, i - base, &q);
+    return FastRun(table, op, vectors, px, pdy, pout, i - base, &q, &state);
   };
   constexpr size_t kRebase = size_t{1} << 30;  // keep offsets in int32 on huge arrays
   size_t i = 0;
@@ -560,6 +556,7 @@ HWY_INLINE void FastLoop(size_t n, const float* x, const float* dy, float* out,
   }
   // Only now: the queued tail lanes must overwrite what the memcpy just wrote.
   while (q.count > 0) flush(q.count < kLanes ? q.count : kLanes);
+  op.Finish(state);
 }
 
 #endif  // HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
