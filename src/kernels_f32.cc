@@ -189,10 +189,10 @@ void GaussianForwardF32(double mu, double sigma, size_t n, const float* x, float
   if (mu >= -0x1p60 && mu <= 0x1p60 && inv_sigma >= 0x1p-60 && inv_sigma <= 0x1p60) {
     const DF16 df;
     const auto rh = static_cast<float>(inv_sigma);
-    const GaussianForwardOp op{{},
-                               hn::Set(df, static_cast<float>(-mu)),
-                               hn::Set(df, rh),
-                               hn::Set(df, static_cast<float>(inv_sigma - rh))};
+    const GaussianForwardOp op{{{},
+                                hn::Set(df, static_cast<float>(-mu)),
+                                hn::Set(df, rh),
+                                hn::Set(df, static_cast<float>(inv_sigma - rh))}};
     FastLoop(n, x, nullptr, y, kNormalCdfTable, op, slow);
     return;
   }
@@ -242,10 +242,10 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
     BuildGaussianBackwardTable(m, table);
     const auto rh = static_cast<float>(inv_sigma);
     const GaussianBackwardOp op{
-        {},
-        hn::Set(df, static_cast<float>(-mu)),
-        hn::Set(df, rh),
-        hn::Set(df, static_cast<float>(inv_sigma - rh)),
+        {{},
+         hn::Set(df, static_cast<float>(-mu)),
+         hn::Set(df, rh),
+         hn::Set(df, static_cast<float>(inv_sigma - rh))},
         hn::Set(df, static_cast<float>(0x1p-8 * HWY_MAX(1.0, m < 0 ? -m : m))),
         mu,
         inv_sigma,

@@ -264,6 +264,29 @@ HWY_INLINE VF16 GaussianZ(VF16 x, VF16 neg_mu, VF16 rh, VF16 rl, VF16* zl) {
   return zh;
 }
 
+// What gaussian_gelu's ops share: the parameters of z = (x - mu) / sigma (-mu, and 1 / sigma as
+// rh + rl), the padding (z = 0), and the range test on zh.
+struct GaussianOpBase : FastOpBase {
+  VF16 neg_mu;
+  VF16 rh;
+  VF16 rl;
+
+  HWY_INLINE float Pad() const { return -hn::GetLane(neg_mu); }  // z = 0
+  HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
+  HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
+  // The table t at z = zh + zl (FastEval<true>), and zh, zl.
+  template <class Tables>
+  HWY_INLINE FastParts AtZ(const Tables& t, VF16 x, VF16* zh, VF16* zl) const {
+    *zh = GaussianZ(x, neg_mu, rh, rl, zl);
+    return FastEval<true>(t, *zh, *zl);
+  }
+  HWY_INLINE FastParts AtZ(const FastTables& t, VF16 x) const {
+    VF16 zh;
+    VF16 zl;
+    return AtZ(t, x, &zh, &zl);
+  }
+};
+
 // gaussian_gelu forward, y = x Phi(z), z = (x - mu) / sigma, from the tables of Phi. z must be
 // known to better than float: an error of e in z moves Phi(z) by phi(z) e, up to 16 times e
 // relative at z = -3.875. So x - mu is kept exactly as ah + al (2Sum), 1 / sigma as the float
@@ -271,20 +294,12 @@ HWY_INLINE VF16 GaussianZ(VF16 x, VF16 neg_mu, VF16 rh, VF16 rl, VF16* zl) {
 // Phi(zh + zl) = hi + pp + tail (FastEval<true>; Phi(c) = hi + lo >= |a0 d| on every interval,
 // so Fast2Sum is exact), and y = x (s + rest) rounds once (the fma keeps x s exact). The lanes
 // with |zh| >= kFastLimit go to the double path; Key() gives zh for that test.
-struct GaussianForwardOp : FastOpBase {
+struct GaussianForwardOp : GaussianOpBase {
   static constexpr bool kHasDy = false;
-  VF16 neg_mu;
-  VF16 rh;
-  VF16 rl;
 
-  HWY_INLINE float Pad() const { return -hn::GetLane(neg_mu); }  // z = 0
-  HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
   HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutside<false>(zh); }
-  HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
   HWY_INLINE VF16 Eval(const FastTables& t, VF16 x, VF16, hn::Mask<DF16>*, State*) const {
-    VF16 zl;
-    const VF16 zh = GaussianZ(x, neg_mu, rh, rl, &zl);
-    const FastParts p = FastEval<true>(t, zh, zl);
+    const FastParts p = AtZ(t, x);
     VF16 e;
     const VF16 s = FastTwoSum(p.hi, p.pp, &e);
     const VF16 rest = hn::Add(e, p.tail);
@@ -330,7 +345,7 @@ HWY_INLINE VF16 ExpHalfSquare(VF16 zh, VF16 zl) {
 // e = e^(-z^2/2) (ExpHalfSquare), in double over the lanes it keeps (State); the double path
 // adds the other lanes' shares, and Finish scales by -1 / (sigma sqrt(2 pi)) (and 1 / sigma)
 // into sums[0] (d/dmu) and sums[1] (d/dsigma).
-struct GaussianBackwardOp : FastOpBase {
+struct GaussianBackwardOp : GaussianOpBase {
   static constexpr bool kHasDy = true;
   static constexpr int kExtraRows = 1;
   static constexpr bool kRedo = true;
@@ -340,25 +355,19 @@ struct GaussianBackwardOp : FastOpBase {
     VD8 sum[2];   // dy x e, lower and upper 8 lanes (independent chains of adds)
     VD8 sumz[2];  // dy x e (x - mu)
   };
-  VF16 neg_mu;
-  VF16 rh;
-  VF16 rl;
   VF16 redo_below;
   double mu;
   double inv_sigma;
   double* sums;  // Finish adds d/dmu and d/dsigma here
 
-  HWY_INLINE float Pad() const { return -hn::GetLane(neg_mu); }  // z = 0 (and dy = 0)
-  HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
   HWY_INLINE hn::Mask<DF16> Outside(VF16 zh) const { return FastOutsideOrNaN(zh); }
-  HWY_INLINE hn::Mask<DF16> Outside2(VF16 z0, VF16 z1) const { return FastOutside2<false>(z0, z1); }
   template <class Tables>
   HWY_INLINE VF16 Eval(const Tables& t, VF16 x, VF16 dy, hn::Mask<DF16>* redo, State* st) const {
     const DD8 dd;
     const hn::Half<DF16> dh;
+    VF16 zh;
     VF16 zl;
-    const VF16 zh = GaussianZ(x, neg_mu, rh, rl, &zl);
-    const FastParts p = FastEval<true>(t, zh, zl);
+    const FastParts p = AtZ(t, x, &zh, &zl);
     VF16 err;
     const VF16 s = TwoSum(p.hi, p.pp, &err);
     const VF16 g_lo = hn::Add(err, p.tail);
