@@ -25,52 +25,13 @@ namespace {
 using ref::Dir;
 using ref::Fn;
 
-// A 16-bit float format: stored mantissa bits, minimum normal exponent, largest finite value.
-struct Format {
-  const char* name;
-  int mant_bits;
-  int emin;
-  double max_finite;
-  bool bf16;
-};
-constexpr Format kBf16{"bf16", 7, -126, 0x1.FEp127, true};
-constexpr Format kF16{"f16", 10, -14, 65504.0, false};
-
-// Decoding written independently of src/api_types.cc (arithmetic, not bit tricks).
-double Decode(const Format& f, uint16_t h) {
-  if (f.bf16) return static_cast<double>(FromBits(static_cast<uint32_t>(h) << 16));
-  const bool neg = (h & 0x8000u) != 0;
-  const int e = (h >> 10) & 0x1F;
-  const int m = h & 0x3FF;
-  double v;
-  if (e == 31) {
-    v = m == 0 ? std::numeric_limits<double>::infinity() : std::numeric_limits<double>::quiet_NaN();
-  } else if (e == 0) {
-    v = std::ldexp(static_cast<double>(m), -24);
-  } else {
-    v = std::ldexp(static_cast<double>(1024 + m), e - 25);
-  }
-  return neg ? -v : v;
-}
-
-// Spacing of the format around |r| (r finite, nonzero or zero).
-double Ulp(const Format& f, double r) {
-  int e = f.emin;
-  if (r != 0.0) {
-    int k = 0;
-    std::frexp(r, &k);  // |r| in [2^(k-1), 2^k)
-    e = std::max(k - 1, f.emin);
-  }
-  return std::ldexp(1.0, e - f.mant_bits);
-}
-
-// r correctly rounded (to nearest, ties to even) to the format, as a double; +-inf on overflow.
-double RoundTo(const Format& f, double r) {
-  const double u = Ulp(f, r);
-  const double q = std::nearbyint(r / u) * u;  // r / u exact: u is a power of two
-  if (std::fabs(q) > f.max_finite) return std::copysign(std::numeric_limits<double>::infinity(), r);
-  return std::copysign(q, r);  // an underflow to zero keeps r's sign
-}
+// The formats, their decoding and rounding: tools/reference (plain arithmetic, independent of
+// src/api_types.cc).
+using Format = ref::SmallFormat;
+using ref::kBf16;
+using ref::kF16;
+double Decode(const Format& f, uint16_t h) { return ref::DecodeSmall(f, h); }
+double RoundTo(const Format& f, double r) { return ref::RoundToSmall(f, r); }
 
 gelu_status Call(const Format& f, gelu_act act, Dir dir, size_t n, const uint16_t* x,
                  const uint16_t* dy, uint16_t* out) {
@@ -131,16 +92,7 @@ void MeasureAll(const Format& f, const Fn& fn, Dir dir, uint16_t dy_bits, Stats&
         yd == want && (dir == Dir::kBackward || std::signbit(yd) == std::signbit(want));
     if (same) ++s.correct;
     if (dir == Dir::kForward && !ref::ZeroSignOk(static_cast<float>(yd), r)) ++s.zero_sign_failed;
-    double e;
-    if (std::isnan(yd)) {
-      e = std::numeric_limits<double>::infinity();
-    } else if (std::isinf(yd)) {
-      e = std::isinf(want) && std::signbit(want) == std::signbit(yd)
-              ? 0.0
-              : std::numeric_limits<double>::infinity();
-    } else {
-      e = std::fabs(yd - r) / Ulp(f, r);
-    }
+    const double e = ref::UlpErrorSmall(f, yd, r);
     if (!(e <= s.max_ulp)) {
       s.max_ulp = e;
       s.worst_x = x[i];

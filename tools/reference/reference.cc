@@ -300,6 +300,49 @@ double UlpError(float y, double r) {
   return std::fabs(static_cast<double>(y) - r) / UlpF32(r);
 }
 
+double DecodeSmall(const SmallFormat& f, uint16_t h) {
+  const bool neg = (h & 0x8000u) != 0;
+  const int ebits = f.bf16 ? 8 : 5;
+  const int e = (h >> f.mant_bits) & ((1 << ebits) - 1);
+  const int m = h & ((1 << f.mant_bits) - 1);
+  double v;
+  if (e == (1 << ebits) - 1) {
+    v = m == 0 ? std::numeric_limits<double>::infinity() : std::numeric_limits<double>::quiet_NaN();
+  } else if (e == 0) {
+    v = std::ldexp(static_cast<double>(m), f.emin - f.mant_bits);
+  } else {
+    v = std::ldexp(static_cast<double>((1 << f.mant_bits) + m), e - (1 - f.emin) - f.mant_bits);
+  }
+  return neg ? -v : v;
+}
+
+double UlpSmall(const SmallFormat& f, double r) {
+  int e = f.emin;
+  if (r != 0.0) {
+    int k = 0;
+    std::frexp(r, &k);  // |r| in [2^(k-1), 2^k)
+    e = std::max(k - 1, f.emin);
+  }
+  return std::ldexp(1.0, e - f.mant_bits);
+}
+
+double RoundToSmall(const SmallFormat& f, double r) {
+  const double u = UlpSmall(f, r);
+  const double q = std::nearbyint(r / u) * u;  // r / u exact: u is a power of two
+  if (std::fabs(q) > f.max_finite) return std::copysign(std::numeric_limits<double>::infinity(), r);
+  return std::copysign(q, r);  // an underflow to zero keeps r's sign
+}
+
+double UlpErrorSmall(const SmallFormat& f, double y, double r) {
+  const double inf = std::numeric_limits<double>::infinity();
+  if (std::isnan(y)) return inf;
+  if (std::isinf(y)) {
+    const double want = RoundToSmall(f, r);
+    return std::isinf(want) && std::signbit(want) == std::signbit(y) ? 0.0 : inf;
+  }
+  return std::fabs(y - r) / UlpSmall(f, r);
+}
+
 bool ZeroSignOk(float y, double r) {
   if (y != 0.0f || r == 0.0) return true;
   return std::signbit(y) == std::signbit(r);

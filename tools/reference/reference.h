@@ -7,6 +7,7 @@
 
 #include <gelu/gelu.h>
 
+#include <cstdint>
 #include <string>
 
 namespace gelu::ref {
@@ -66,6 +67,28 @@ double UlpF32(double r);
 // |y - r| / ulp(r); infinite when y is NaN or infinite but r is not (an overflow that rounds to
 // inf is 0). r must be finite.
 double UlpError(float y, double r);
+
+// The 16-bit formats of the _bf16 and _f16 entry points: stored mantissa bits, minimum normal
+// exponent, largest finite value. Decoding and rounding are plain arithmetic, independent of
+// libgelu's conversions (src/api_types.cc).
+struct SmallFormat {
+  const char* name;
+  int mant_bits;
+  int emin;
+  double max_finite;
+  bool bf16;
+};
+inline constexpr SmallFormat kBf16{"bf16", 7, -126, 0x1.FEp127, true};
+inline constexpr SmallFormat kF16{"f16", 10, -14, 65504.0, false};
+// The value of bit pattern h (NaN, +-inf and signed zeros included).
+double DecodeSmall(const SmallFormat& f, uint16_t h);
+// The format's spacing around |r| (r finite).
+double UlpSmall(const SmallFormat& f, double r);
+// r correctly rounded (to nearest, ties to even) to the format, as a double; +-inf on overflow.
+double RoundToSmall(const SmallFormat& f, double r);
+// |y - r| in units of the format's spacing around r; infinite when y is NaN, or infinite while
+// r does not round to that infinity. y is a decoded value of the format, r finite.
+double UlpErrorSmall(const SmallFormat& f, double y, double r);
 
 // Special inputs: NaN, +-inf, and +-0 for the forward direction. For those, SpecialOk says
 // whether y is right: NaN in gives NaN out, f(+-inf) is the limit (gelu(-inf) = -0), a zero

@@ -1,6 +1,8 @@
 // ulp_sweep: runs every float32 bit pattern (or a range) through libgelu's public C API and
 // measures the error against tools/reference as DESIGN.md "Accuracy" defines it. Prints the max
 // ULP error and where, the share correctly rounded, special-value failures and the SIMD target.
+// --type bf16|f16 does the same for all 65,536 bit patterns of the 16-bit entry points, in ULP of
+// that type against the reference rounded to it (CI runs these sweeps, tests/gelu_types).
 // Exit status: 0 ok, 1 a special value failed or --max-ulp was exceeded, 2 bad command line.
 #include <gelu/gelu.h>
 #include <unistd.h>
@@ -42,8 +44,9 @@ struct Options {
   uint64_t to = 0xFFFFFFFFu;
   uint64_t stride = 1;
   std::string csv;
-  double max_ulp = -1.0;  // < 0: no bound checked
-  std::string target;     // empty: libgelu's default dispatch
+  double max_ulp = -1.0;                          // < 0: no bound checked
+  std::string target;                             // empty: libgelu's default dispatch
+  const gelu::ref::SmallFormat* small = nullptr;  // --type bf16|f16; null: float32
 };
 
 float FromBits(uint32_t b) {
@@ -124,17 +127,22 @@ struct Stats {
 };
 
 [[noreturn]] void Usage(const std::string& why) {
-  std::fprintf(stderr,
-               "ulp_sweep: %s\n"
-               "usage: ulp_sweep --act gelu|gelu_tanh|gelu_sigmoid|silu|relu|elu|gaussian_gelu\n"
-               "                 --dir forward|backward [--threads N] [--from HEX --to HEX]\n"
-               "                 [--stride S] [--mu M --sigma S] [--csv FILE] [--max-ulp B]\n"
-               "                 [--target AVX3_DL|AVX3|AVX2|SSE4|SSSE3|EMU128|SCALAR]\n"
-               "  Checks the float32 bit patterns from..to (default all 2^32) through the C API\n"
-               "  against the double reference; backward uses dy = 1. --max-ulp B: exit 1 when\n"
-               "  the max ULP error exceeds B (backward: outside the window around the root of\n"
-               "  f', |x - x0| <= 1/8 with |f'(x)| < 2^-10, where the absolute error is shown).\n",
-               why.c_str());
+  std::fprintf(
+      stderr,
+      "ulp_sweep: %s\n"
+      "usage: ulp_sweep --act gelu|gelu_tanh|gelu_sigmoid|silu|relu|elu|gaussian_gelu\n"
+      "                 --dir forward|backward [--threads N] [--from HEX --to HEX]\n"
+      "                 [--stride S] [--mu M --sigma S] [--csv FILE] [--max-ulp B]\n"
+      "                 [--target AVX3_DL|AVX3|AVX2|SSE4|SSSE3|EMU128|SCALAR]\n"
+      "                 [--type f32|bf16|f16]\n"
+      "  Checks the float32 bit patterns from..to (default all 2^32) through the C API\n"
+      "  against the double reference; backward uses dy = 1. --max-ulp B: exit 1 when\n"
+      "  the max ULP error exceeds B (backward: outside the window around the root of\n"
+      "  f', |x - x0| <= 1/8 with |f'(x)| < 2^-10, where the absolute error is shown).\n"
+      "  --type bf16|f16: all 65,536 bit patterns of the _bf16 / _f16 entry points, in ULP\n"
+      "  of that type against the reference rounded to it (no root window; gaussian_gelu,\n"
+      "  --from, --to, --stride and --csv are float32 only).\n",
+      why.c_str());
   std::exit(2);
 }
 
@@ -204,11 +212,26 @@ Options Parse(int argc, char** argv) {
       o.target = v;
     } else if (a == "--max-ulp") {
       o.max_ulp = ParseDouble(a, v);
+    } else if (a == "--type") {
+      const std::string t = v;
+      if (t == "bf16") {
+        o.small = &gelu::ref::kBf16;
+      } else if (t == "f16") {
+        o.small = &gelu::ref::kF16;
+      } else if (t != "f32") {
+        Usage("--type expects f32, bf16 or f16, got '" + t + "'");
+      }
     } else {
       Usage("unknown option " + a);
     }
   }
   if (!have_act || !have_dir) Usage("--act and --dir are required");
+  if (o.small != nullptr &&
+      (o.fn.gaussian || o.from != 0 || o.to != 0xFFFFFFFFu || o.stride != 1 || !o.csv.empty())) {
+    Usage(std::string("--type ") + o.small->name +
+          " sweeps all 65,536 patterns of the activations: no gaussian_gelu, --from, --to, "
+          "--stride or --csv");
+  }
   if (o.from > o.to) Usage("--from must not exceed --to");
   // The API takes float parameters: measure against exactly those.
   o.fn.mu = static_cast<double>(static_cast<float>(o.fn.mu));
@@ -331,7 +354,83 @@ void SelectTarget(const std::string& name) {
   throw std::runtime_error("--target " + name + ": not supported here (have" + known + ")");
 }
 
+// --type bf16|f16: every 16-bit pattern in one call (dy = 1), measured like the float32 sweep
+// but in ULP of the small type against the reference rounded to it.
+int RunSmall(const Options& o) {
+  const gelu::ref::SmallFormat& f = *o.small;
+  if (!o.target.empty()) SelectTarget(o.target);
+  constexpr size_t kN = 65536;
+  std::vector<uint16_t> x(kN), y(kN), ones(kN);
+  for (size_t i = 0; i < kN; ++i) x[i] = static_cast<uint16_t>(i);
+  uint16_t one = 0;
+  while (gelu::ref::DecodeSmall(f, one) != 1.0) ++one;
+  std::fill(ones.begin(), ones.end(), one);
+  const auto t0 = std::chrono::steady_clock::now();
+  const bool fwd = o.dir == Dir::kForward;
+  const gelu_status s =
+      f.bf16 ? (fwd ? gelu_forward_bf16(o.fn.act, kN, x.data(), y.data())
+                    : gelu_backward_bf16(o.fn.act, kN, x.data(), ones.data(), y.data()))
+             : (fwd ? gelu_forward_f16(o.fn.act, kN, x.data(), y.data())
+                    : gelu_backward_f16(o.fn.act, kN, x.data(), ones.data(), y.data()));
+  if (s != GELU_OK) {
+    throw std::runtime_error(std::string("libgelu call failed: ") + gelu_status_string(s));
+  }
+  uint64_t checked = 0, correct = 0, special_checked = 0, special_failed = 0, zero_sign_failed = 0;
+  double worst = -1.0, worst_want = 0.0;
+  size_t worst_i = 0;
+  for (size_t i = 0; i < kN; ++i) {
+    const double xd = gelu::ref::DecodeSmall(f, x[i]);
+    const double yd = gelu::ref::DecodeSmall(f, y[i]);
+    const auto xf = static_cast<float>(xd);  // exact
+    if (gelu::ref::IsSpecialInput(o.fn, o.dir, xf)) {
+      ++special_checked;
+      if (!gelu::ref::SpecialOk(o.fn, o.dir, xf, static_cast<float>(yd))) {
+        if (special_failed < static_cast<uint64_t>(kMaxSpecialReports)) {
+          std::printf("  special failure: x = 0x%04zx: got 0x%04x, want %s\n", i, y[i],
+                      gelu::ref::SpecialExpectedText(o.fn, o.dir, xf).c_str());
+        }
+        ++special_failed;
+      }
+      continue;
+    }
+    const double r = gelu::ref::Eval(o.fn, o.dir, xd);
+    ++checked;
+    const double want = gelu::ref::RoundToSmall(f, r);
+    // Backward zeros may carry either sign (tools/reference); forward zeros the formula's.
+    if (yd == want && (!fwd || std::signbit(yd) == std::signbit(want))) ++correct;
+    if (fwd && !gelu::ref::ZeroSignOk(static_cast<float>(yd), r)) ++zero_sign_failed;
+    const double e = gelu::ref::UlpErrorSmall(f, yd, r);
+    if (!(e <= worst)) {
+      worst = e;
+      worst_i = i;
+      worst_want = r;
+    }
+  }
+  const double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  std::printf("ulp_sweep: %s %s, %s, all %zu bit patterns, SIMD target %s, %.2f s\n",
+              FnName(o.fn).c_str(), gelu::ref::DirName(o.dir), f.name, kN, gelu_simd_target(),
+              secs);
+  std::printf("%-26s %" PRIu64 "\n", "finite inputs measured:", checked);
+  std::printf("%-26s %.4f at x = %.9g (0x%04zx): got %.9g (0x%04x), want %.17g\n",
+              "max ULP error:", worst, gelu::ref::DecodeSmall(f, x[worst_i]), worst_i,
+              gelu::ref::DecodeSmall(f, y[worst_i]), y[worst_i], worst_want);
+  std::printf(
+      "%-26s %.6f %% (%" PRIu64 " of %" PRIu64 ")\n", "correctly rounded:",
+      checked > 0 ? 100.0 * static_cast<double>(correct) / static_cast<double>(checked) : 0.0,
+      correct, checked);
+  std::printf("%-26s %" PRIu64 " failed of %" PRIu64 "\n", "special values:", special_failed,
+              special_checked);
+  if (fwd) std::printf("%-26s %" PRIu64 "\n", "underflow zero-sign fails:", zero_sign_failed);
+  int rc = special_failed > 0 || zero_sign_failed > 0 ? 1 : 0;
+  if (o.max_ulp >= 0 && worst > o.max_ulp) {
+    std::printf("FAIL: max ULP error %.4f exceeds --max-ulp %g\n", worst, o.max_ulp);
+    rc = 1;
+  }
+  return rc;
+}
+
 int Run(const Options& o) {
+  if (o.small != nullptr) return RunSmall(o);
   gelu_set_num_threads(1);  // we parallelise over chunks ourselves
   if (!o.target.empty()) SelectTarget(o.target);
   const uint64_t total = o.to - o.from + 1;
