@@ -37,8 +37,12 @@ def gelu(x):
     return x * cdf(x)
 
 
+def normal_pdf(x):
+    return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
+
+
 def gelu_grad(x):
-    return cdf(x) + x * mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
+    return cdf(x) + x * normal_pdf(x)
 
 
 TANH_C = mp.sqrt(2 / mp.pi)
@@ -70,7 +74,8 @@ FUNCTIONS = [
 ]
 
 
-def interval(fun, c, relative=False):
+def fit(fun, c, relative=False):
+    """The unrounded polynomial on the interval at c: [a0, ..., a5] (monomials in d) and F(c)."""
     n = DEGREE + 1
     nodes = [HALF_WIDTH * mp.cos(mp.pi * (j + mp.mpf(1) / 2) / n) for j in range(n)]
     c = mp.mpf(c)
@@ -88,56 +93,48 @@ def interval(fun, c, relative=False):
         np.array([float(d / HALF_WIDTH) for d in nodes]), np.array([float(v) for v in vals]),
         DEGREE, w=weights)
     mono = np.polynomial.chebyshev.cheb2poly(cheb)
-    coeffs = [np.float32(mono[j] / float(HALF_WIDTH) ** j) for j in range(n)]
+    return [mono[j] / float(HALF_WIDTH) ** j for j in range(n)], f0
+
+
+def interval(fun, c, relative=False):
+    """fit() rounded for the kernel: float coefficients and F(c) as the float pair hi + lo."""
+    coeffs, f0 = fit(fun, c, relative)
     hi = np.float32(float(f0))
     lo = np.float32(float(f0 - mp.mpf(float(hi))))
-    return coeffs, hi, lo
+    return [np.float32(a) for a in coeffs], hi, lo
 
 
-def normal_pdf(x):
-    return mp.exp(-x * x / 2) / mp.sqrt(2 * mp.pi)
-
-
-def interval_f64(fun, c):
-    """The interpolating polynomial of interval() before rounding: a0..a5 and F(c), in double."""
-    n = DEGREE + 1
-    nodes = [HALF_WIDTH * mp.cos(mp.pi * (j + mp.mpf(1) / 2) / n) for j in range(n)]
-    c = mp.mpf(c)
-    f0 = fun(c)
-    vals = [(fun(c + d) - f0) / d if abs(d) > 1e-30 else mp.diff(fun, c) for d in nodes]
-    cheb = np.polynomial.chebyshev.chebfit(
-        np.array([float(d / HALF_WIDTH) for d in nodes]), np.array([float(v) for v in vals]), DEGREE)
-    mono = np.polynomial.chebyshev.cheb2poly(cheb)
-    return [float(mono[j] / float(HALF_WIDTH) ** j) for j in range(n)] + [float(f0)]
-
-
-def table_f64(name, fun):
-    rows = [[] for _ in range(DEGREE + 2)]  # a0..a5, F(c)
-    for column in range(32):
-        k = column if column <= KMAX else column - 32
-        k = max(k, -KMAX)
-        for j, a in enumerate(interval_f64(fun, mp.mpf(k) / 4)):
-            rows[j].append(a)
-    print(f"alignas(64) static const double {name}[{len(rows)}][32] = {{")
-    for row in rows:
-        print("    {" + ", ".join(f"{v!r}" for v in row) + "},")
-    print("};")
-
-
-def table(name, fun, relative=False):
-    rows = [[] for _ in range(DEGREE + 3)]  # a0..a5, hi, lo
+def columns(name, ctype, rows_of):
+    """Prints table `name`: column k mod 32 holds rows_of(k / 4), k = -15..15."""
+    rows = None
     for column in range(32):
         k = column if column <= KMAX else column - 32
         k = max(k, -KMAX)  # column 16 (k = -16) is never read; repeat k = -15
-        coeffs, hi, lo = interval(fun, mp.mpf(k) / 4, relative)
-        for j, a in enumerate(coeffs):
-            rows[j].append(a)
-        rows[DEGREE + 1].append(hi)
-        rows[DEGREE + 2].append(lo)
-    print(f"alignas(64) static const float {name}[{len(rows)}][32] = {{")
+        values = rows_of(mp.mpf(k) / 4)
+        rows = rows or [[] for _ in values]
+        for j, v in enumerate(values):
+            rows[j].append(v)
+    print(f"alignas(64) static const {ctype} {name}[{len(rows)}][32] = {{")
     for row in rows:
-        print("    {" + ", ".join(f"{float(v)!r}f" for v in row) + "},")
+        suffix = "f" if ctype == "float" else ""
+        print("    {" + ", ".join(f"{float(v)!r}{suffix}" for v in row) + "},")
     print("};")
+
+
+def table_f64(name, fun):
+    """Rows a0..a5, F(c), unrounded (double)."""
+    def rows_of(c):
+        coeffs, f0 = fit(fun, c)
+        return [float(a) for a in coeffs] + [float(f0)]
+    columns(name, "double", rows_of)
+
+
+def table(name, fun, relative=False):
+    """Rows a0..a5, hi, lo, in float."""
+    def rows_of(c):
+        coeffs, hi, lo = interval(fun, c, relative)
+        return coeffs + [hi, lo]
+    columns(name, "float", rows_of)
 
 
 def main():
