@@ -168,8 +168,8 @@ void BackwardF32(int act, size_t n, const float* x, const float* dy, float* dx) 
 
 // y = x * Phi((x - mu) / sigma). Where the CDF is 0 (z < -40) the product is a signed zero,
 // also for x = -inf. On AVX-512 the lanes with |z| < 3.875 take the table path of Phi
-// (GaussianForwardOp), when mu and 1 / sigma leave z room in float (|mu| <= 2^60, 1 / sigma in
-// [2^-60, 2^60]); the others, and every lane elsewhere, the double path.
+// (GaussianForwardOp), when mu and 1 / sigma leave z room in float (GaussianOpBase::Fits); the
+// others, and every lane elsewhere, the double path.
 void GaussianForwardF32(double mu, double sigma, size_t n, const float* x, float* y) {
   const DD dd;
   const VD vmu = hn::Set(dd, mu);
@@ -186,13 +186,8 @@ void GaussianForwardF32(double mu, double sigma, size_t n, const float* x, float
     });
   };
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
-  if (mu >= -0x1p60 && mu <= 0x1p60 && inv_sigma >= 0x1p-60 && inv_sigma <= 0x1p60) {
-    const DF16 df;
-    const auto rh = static_cast<float>(inv_sigma);
-    const GaussianForwardOp op{{{},
-                                hn::Set(df, static_cast<float>(-mu)),
-                                hn::Set(df, rh),
-                                hn::Set(df, static_cast<float>(inv_sigma - rh))}};
+  if (GaussianOpBase::Fits(mu, inv_sigma)) {
+    const GaussianForwardOp op{GaussianOpBase::For(mu, inv_sigma)};
     FastLoop(n, x, nullptr, y, kNormalCdfTable, op, slow);
     return;
   }
@@ -235,20 +230,13 @@ void GaussianBackwardF32(double mu, double sigma, size_t n, const float* x, cons
   };
 #if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
   const double m = mu * inv_sigma;
-  if (mu >= -0x1p60 && mu <= 0x1p60 && inv_sigma >= 0x1p-60 && inv_sigma <= 0x1p60 && m >= -64.0 &&
-      m <= 64.0) {
+  if (GaussianOpBase::Fits(mu, inv_sigma) && m >= -64.0 && m <= 64.0) {
     const DF16 df;
     HWY_ALIGN float table[FastTablesN<1>::kRows][32];
     BuildGaussianBackwardTable(m, table);
-    const auto rh = static_cast<float>(inv_sigma);
     const GaussianBackwardOp op{
-        {{},
-         hn::Set(df, static_cast<float>(-mu)),
-         hn::Set(df, rh),
-         hn::Set(df, static_cast<float>(inv_sigma - rh))},
-        hn::Set(df, static_cast<float>(0x1p-8 * HWY_MAX(1.0, m < 0 ? -m : m))),
-        mu,
-        inv_sigma,
+        GaussianOpBase::For(mu, inv_sigma),
+        hn::Set(df, static_cast<float>(0x1p-8 * HWY_MAX(1.0, m < 0 ? -m : m))), mu, inv_sigma,
         sums};
     FastLoop(n, x, dy, dx, table, op, slow);
     return;

@@ -212,7 +212,6 @@ HWY_INLINE hn::Mask<DF16> FastOutside2(VF16 x0, VF16 x1) {
 // What an op of FastRun has beyond Key/Outside/Eval; ops without it derive from this. kExtraRows:
 // rows past lo in its table (FastTablesN). With kRedo, Eval also marks lanes whose table result
 // is not good enough, which then go to the double path like the lanes outside the range.
-// State: see below.
 struct FastOpBase {
   static constexpr int kExtraRows = 0;
   static constexpr bool kRedo = false;
@@ -270,6 +269,19 @@ struct GaussianOpBase : FastOpBase {
   VF16 neg_mu;
   VF16 rh;
   VF16 rl;
+
+  // Whether z has room in float: |mu| <= 2^60 and 1 / sigma in [2^-60, 2^60].
+  static bool Fits(double mu, double inv_sigma) {
+    return mu >= -0x1p60 && mu <= 0x1p60 && inv_sigma >= 0x1p-60 && inv_sigma <= 0x1p60;
+  }
+  static GaussianOpBase For(double mu, double inv_sigma) {
+    const DF16 df;
+    const auto rh = static_cast<float>(inv_sigma);
+    return GaussianOpBase{{},
+                          hn::Set(df, static_cast<float>(-mu)),
+                          hn::Set(df, rh),
+                          hn::Set(df, static_cast<float>(inv_sigma - static_cast<double>(rh)))};
+  }
 
   HWY_INLINE float Pad() const { return -hn::GetLane(neg_mu); }  // z = 0
   HWY_INLINE VF16 Key(VF16 x) const { return hn::Mul(hn::Add(x, neg_mu), rh); }
@@ -376,10 +388,7 @@ struct GaussianBackwardOp : GaussianOpBase {
     *redo = hn::Lt(hn::Abs(hn::Add(s, g_lo)), redo_below);
     // The sums of the lanes that stay here (|zh| < kFastLimit, not NaN, not redone); the double
     // path adds the others'.
-    const __mmask16 inside =
-        _mm512_cmp_ps_mask(hn::Abs(zh).raw, _mm512_set1_ps(kFastLimit), _CMP_LT_OQ);
-    const auto keep =
-        static_cast<__mmask16>(inside & ~hn::RebindMask(hn::RebindToUnsigned<DF16>(), *redo).raw);
+    const auto keep = static_cast<__mmask16>(~hn::Or(Outside(zh), *redo).raw);
     const VF16 parts[3] = {x, dy, ExpHalfSquare(zh, zl)};
     for (int h = 0; h < 2; ++h) {
       VD8 v[3];
