@@ -316,6 +316,17 @@ double DecodeSmall(const SmallFormat& f, uint16_t h) {
   return neg ? -v : v;
 }
 
+bool EncodeSmall(const SmallFormat& f, double v, uint16_t* h) {
+  for (uint32_t b = 0; b < 0x10000u; ++b) {
+    const double d = DecodeSmall(f, static_cast<uint16_t>(b));
+    if (d == v && std::signbit(d) == std::signbit(v)) {
+      *h = static_cast<uint16_t>(b);
+      return true;
+    }
+  }
+  return false;
+}
+
 double UlpSmall(const SmallFormat& f, double r) {
   int e = f.emin;
   if (r != 0.0) {

@@ -82,6 +82,9 @@ inline constexpr SmallFormat kBf16{"bf16", 7, -126, 0x1.FEp127, true};
 inline constexpr SmallFormat kF16{"f16", 10, -14, 65504.0, false};
 // The value of bit pattern h (NaN, +-inf and signed zeros included).
 double DecodeSmall(const SmallFormat& f, uint16_t h);
+// The bit pattern of v, which must be a value of the format (signed zeros told apart); false if
+// it is not.
+bool EncodeSmall(const SmallFormat& f, double v, uint16_t* h);
 // The format's spacing around |r| (r finite).
 double UlpSmall(const SmallFormat& f, double r);
 // r correctly rounded (to nearest, ties to even) to the format, as a double; +-inf on overflow.
