@@ -9,6 +9,9 @@
 #include <set>
 #include <thread>
 
+#include <limits>
+#include <nlohmann/json.hpp>
+
 #include "lab/core/cli.hpp"
 #include "lab/core/dataset.hpp"
 #include "lab/core/error.hpp"
@@ -16,6 +19,7 @@
 #include "lab/core/progress.hpp"
 #include "lab/core/results.hpp"
 #include "lab/core/sweep.hpp"
+#include "lab/core/tasks.hpp"
 
 namespace gelu::lab {
 namespace fs = std::filesystem;
@@ -40,6 +44,12 @@ struct RunFlags {
   std::string data, out = "gelu-lab-results", shard;
   bool quick = false, full = false, keep_denormals = false;
 };
+
+std::string Compact(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 std::string Join(const std::vector<std::string>& v) {
   std::string s;
@@ -89,22 +99,56 @@ void ParseShard(const std::string& s, SweepOptions& o) {
   o.shard_count = n;
 }
 
-void PrintTable(const Experiment& exp, const std::vector<RunSpec>& runs, const fs::path& out) {
+std::map<std::string, SelectMode> SelectModes() {
+  std::map<std::string, SelectMode> modes;
+  for (const auto& e : Registry::All()) {
+    modes[e.name] = e.select == Select::kLr          ? SelectMode::kLr
+                    : e.select == Select::kLrDropout ? SelectMode::kLrDropout
+                                                     : SelectMode::kNone;
+  }
+  return modes;
+}
+
+Rows RowsOf(const std::vector<RunSpec>& runs, const fs::path& out) {
   std::set<std::string> ids;
   for (const auto& r : runs) ids.insert(r.id);
   Rows mine;
   for (Row& r : ReadAllRuns(out)) {
     if (ids.count(r.run) != 0) mine.push_back(std::move(r));
   }
+  return mine;
+}
+
+// "0.1234", or "diverged" / "diverged (k of n)" for +inf statistics.
+std::string Stat(double v, int diverged, int seeds) {
+  if (std::isinf(v)) {
+    return diverged == seeds ? "diverged"
+                             : "div. " + std::to_string(diverged) + "/" + std::to_string(seeds);
+  }
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.4f", v);
+  return buf;
+}
+
+void PrintTable(const Experiment& exp, const std::vector<RunSpec>& runs, const fs::path& out) {
+  const Rows mine = RowsOf(runs, out);
   if (mine.empty()) return;
   const bool noise =
       std::any_of(mine.begin(), mine.end(), [](const Row& r) { return r.noise.has_value(); });
   if (noise) {
-    // Median over seeds of the test error at a few noise strengths.
+    // Median over seeds of the test error (or loss) at a few noise strengths.
+    const bool err = exp.task != nullptr && std::any_of(mine.begin(), mine.end(), [](const Row& r) {
+                       return r.error.has_value();
+                     });
     std::map<std::tuple<std::string, double, double>, std::map<double, std::vector<double>>> t;
-    for (const Row& r : mine)
-      t[{r.activation, r.dropout, r.lr}][*r.noise].push_back(r.error.value_or(0));
-    std::printf("\n%s: median test error over seeds, by noise strength a\n", exp.name.c_str());
+    for (const Row& r : mine) {
+      t[{r.activation, r.dropout, r.lr}][*r.noise].push_back(
+          r.diverged ? std::numeric_limits<double>::infinity()
+          : err      ? r.error.value_or(0)
+                     : r.loss);
+    }
+    std::printf("\n%s: median test %s over seeds, by noise strength a\n", exp.name.c_str(),
+                err ? "error" : "loss");
     std::printf("%-14s %7s %8s", "activation", "dropout", "lr");
     const double show[] = {0.0, 0.5, 1.0, 1.5, 2.0, 2.5, 3.0};
     for (const double a : show) std::printf("  a=%-5g", a);
@@ -114,34 +158,98 @@ void PrintTable(const Experiment& exp, const std::vector<RunSpec>& runs, const f
       for (const double a : show) {
         auto it = std::find_if(by_a.begin(), by_a.end(),
                                [&](const auto& kv) { return std::fabs(kv.first - a) < 1e-9; });
-        if (it == by_a.end()) {
-          std::printf("  %-7s", "-");
-        } else {
-          std::printf("  %-7.4f", Median(it->second));
-        }
+        std::printf("  %-7s", it == by_a.end() ? "-" : Stat(Median(it->second), 1, 1).c_str());
       }
       std::printf("\n");
     }
     return;
   }
-  const auto selection = SelectLr(mine);
-  std::printf("\n%s: final-epoch test results over seeds (* = lr chosen on validation)\n",
-              exp.name.c_str());
-  std::printf("%-14s %7s %9s %5s %6s | %-17s | %-17s\n", "activation", "dropout", "lr", "seeds",
+  const auto selection = SelectLr(mine, SelectModes());
+  const bool joint = exp.select == Select::kLrDropout;
+  std::printf("\n%s: final-epoch test results over seeds%s\n", exp.name.c_str(),
+              exp.select == Select::kNone ? "" : " (* = chosen on validation)");
+  std::printf("%-15s %7s %9s %5s %6s | %-19s | %-19s\n", "activation", "dropout", "lr", "seeds",
               "epochs", "test error med/mean", "test loss med/mean");
   for (const SummaryRow& s : Summarize(mine)) {
-    const auto it = selection.find({s.experiment, s.activation, s.dropout});
-    const bool chosen = it != selection.end() && it->second.lr == s.lr;
-    std::printf("%-14s %7g %8g%s %5d %6d | %.4f / %.4f   | %.4f / %.4f\n", s.activation.c_str(),
-                s.dropout, s.lr, chosen ? "*" : " ", s.seeds, s.epochs, s.test_error_median,
-                s.test_error_mean, s.test_loss_median, s.test_loss_mean);
+    const GroupKey& k = s.key;
+    const auto it = selection.find({k.experiment, k.activation, joint ? -1.0 : k.dropout, k.epochs,
+                                    k.train_limit, k.validation});
+    const bool chosen =
+        it != selection.end() && it->second.lr == k.lr && it->second.dropout == k.dropout;
+    const auto pair = [&](double med, double mean, bool has) {
+      return has ? Stat(med, s.diverged, s.seeds) + " / " + Stat(mean, s.diverged, s.seeds)
+                 : std::string("-");
+    };
+    std::printf("%-15s %7g %8g%s %5d %6d | %-19s | %-19s\n", k.activation.c_str(), k.dropout, k.lr,
+                chosen ? "*" : " ", s.seeds, k.epochs,
+                pair(s.test_error_median, s.test_error_mean, s.has_error).c_str(),
+                pair(s.test_loss_median, s.test_loss_mean, true).c_str());
   }
+}
+
+std::string ClaimSentence(const ClaimResult& c) {
+  char buf[512];
+  const std::string cond = c.dropout < 0    ? "dropout tuned"
+                           : c.dropout == 0 ? "no dropout"
+                                            : "dropout " + Compact(c.dropout);
+  std::snprintf(buf, sizeof buf,
+                "%s: %s %s lower than %s (%s, %d epochs): %s (difference %+.4g, 95%% CI [%.4g, "
+                "%.4g], %d seeds paired)",
+                c.experiment.c_str(), c.activation.c_str(), c.metric.c_str(), c.baseline.c_str(),
+                cond.c_str(), c.epochs, c.verdict.c_str(), c.diff_mean, c.ci_low, c.ci_high,
+                c.seeds);
+  return buf;
+}
+
+// DIR/experiments.json: what the report needs to know of each experiment that has runs in DIR.
+void WriteExperimentsJson(const fs::path& out, const Rows& all) {
+  std::set<std::string> present;
+  for (const Row& r : all) present.insert(r.experiment);
+  nlohmann::ordered_json list = nlohmann::ordered_json::array();
+  for (const auto& e : Registry::All()) {
+    if (present.count(e.name) == 0) continue;
+    nlohmann::ordered_json j;
+    j["name"] = e.name;
+    j["figure"] = e.figure;
+    j["summary"] = e.summary;
+    const TaskInfo task = Describe(e.task);
+    j["task"] = task.kind;
+    j["reuses"] = e.reuses;
+    j["metrics"] = task.has_error ? std::vector<std::string>{"loss", "error"}
+                                  : std::vector<std::string>{"loss"};
+    j["loss_name"] = task.loss_name;
+    j["plot"] = e.plot;
+    j["select"] = e.select == Select::kLr          ? "lr"
+                  : e.select == Select::kLrDropout ? "lr,dropout"
+                                                   : "none";
+    j["splits"] = !task.trains                    ? std::vector<std::string>{"test"}
+                  : e.data.default_validation > 0 ? std::vector<std::string>{"train", "val", "test"}
+                                                  : std::vector<std::string>{"train", "test"};
+    j["data_format"] = e.data.format;
+    j["paper"] = e.paper;
+    list.push_back(j);
+  }
+  nlohmann::ordered_json doc;
+  doc["experiments"] = list;
+  WriteFileAtomic(out / "experiments.json", doc.dump(2) + "\n");
+}
+
+std::vector<ClaimSpec> ClaimSpecs() {
+  std::vector<ClaimSpec> specs;
+  for (const auto& e : Registry::All()) {
+    for (const Claim& c : e.claims) {
+      specs.push_back(ClaimSpec{e.name, c.metric, c.activation, c.baseline,
+                                e.select == Select::kLrDropout ? -1.0 : c.dropout,
+                                e.reuses.empty() ? e.name : e.reuses});
+    }
+  }
+  return specs;
 }
 
 void PrintStats(const Experiment& exp, const SweepStats& s) {
   std::printf("%s: %d runs planned, %d in this shard, %d already finished, %d run now",
               exp.name.c_str(), s.planned, s.in_shard, s.skipped, s.ran);
-  if (s.ran > 0 && !exp.reuses.empty()) {
+  if (s.ran > 0 && !Describe(exp.task).trains) {
     std::printf(" in %s", FormatDuration(s.seconds).c_str());
   } else if (s.ran > 0) {
     std::printf(" in %s (%.2f s per epoch, wall)", FormatDuration(s.seconds).c_str(),
@@ -180,36 +288,38 @@ void Run(const RunFlags& f) {
     source_runs = PlanRuns(*source, sg);
   }
   const fs::path data_dir = f.data.empty() ? DefaultDataDir() : fs::path(f.data);
-  const std::size_t validation = grid.validation > 0 ? grid.validation : exp->data.validation;
-  const Dataset data = LoadMnistFolder(data_dir, validation, grid.train_limit);
-  std::printf("%s (%s): data %s (%zu train, %zu val, %zu test), out %s, %d job(s) x %d thread(s)\n",
-              exp->name.c_str(), exp->figure.c_str(), data_dir.c_str(), data.train.size(),
-              data.val.size(), data.test.size(), o.out_dir.c_str(), o.jobs, o.threads);
+  const DataSource& ds = (source != nullptr ? source : exp)->data;
+  const Dataset data = ds.load(DataOptions{
+      data_dir, grid.validation > 0 ? grid.validation : ds.default_validation, grid.train_limit});
+  BindDataSet(o.out_dir, data.name, data.dir, data.fingerprint);
+  std::printf(
+      "%s (%s): data %s (%s, fingerprint %s; %zu train, %zu val, %zu test), out %s, %d job(s) x "
+      "%d thread(s)\n",
+      exp->name.c_str(), exp->figure.c_str(), data.name.c_str(), data_dir.c_str(),
+      data.fingerprint.c_str(), data.train.size(), data.val.size(), data.test.size(),
+      o.out_dir.c_str(), o.jobs, o.threads);
   std::fflush(stdout);
 
   std::vector<RunSpec> runs;
   if (source != nullptr) {
     PrintStats(*source, RunSweep(*source, source_runs, data, o));
-    std::set<std::string> ids;
-    for (const auto& r : source_runs) ids.insert(r.id);
-    Rows rows;
-    for (Row& r : ReadAllRuns(o.out_dir)) {
-      if (ids.count(r.run) != 0) rows.push_back(std::move(r));
-    }
-    const auto selection = SelectLr(rows);
+    const auto selection = SelectLr(RowsOf(source_runs, o.out_dir), SelectModes());
     for (const auto& act : grid.activations) {
       for (const double dropout : exp->reuse_dropouts) {
-        const auto it = selection.find({source->name, act, dropout});
+        const auto it = selection.find({source->name, act,
+                                        source->select == Select::kLrDropout ? -1.0 : dropout,
+                                        grid.epochs, grid.train_limit, grid.validation});
         if (it == selection.end()) {
-          throw LabError(exp->name + ": no finished " + source->name + " runs for " + act +
-                         " at dropout " + std::to_string(dropout) + " in " + o.out_dir.string() +
-                         "; hint: with --shard, run every shard of " + source->name + " first");
+          throw LabError(exp->name + ": no finished " + source->name + " runs with validation " +
+                         "rows for " + act + " at dropout " + Compact(dropout) + " in " +
+                         o.out_dir.string() + "; hint: with --shard, run every shard of " +
+                         source->name + " first");
         }
         for (int seed = 1; seed <= grid.seeds; ++seed) {
           RunSpec r;
           r.experiment = exp->name;
           r.activation = act;
-          r.dropout = dropout;
+          r.dropout = it->second.dropout;
           r.lr = it->second.lr;
           r.seed = seed;
           r.epochs = grid.epochs;
@@ -234,12 +344,26 @@ void Run(const RunFlags& f) {
   const SweepStats stats = RunSweep(*exp, runs, data, o);
   PrintStats(*exp, stats);
   const Rows all = ReadAllRuns(o.out_dir);
+  const auto selection = SelectLr(all, SelectModes());
+  const auto claims = CheckClaims(all, selection, ClaimSpecs());
   WriteSummary(o.out_dir, Summarize(all));
-  WriteSelection(o.out_dir, SelectLr(all));
+  WriteSelection(o.out_dir, selection);
+  WriteClaims(o.out_dir, claims);
+  WriteExperimentsJson(o.out_dir, all);
   if (source != nullptr) PrintTable(*source, source_runs, o.out_dir);
   PrintTable(*exp, runs, o.out_dir);
-  std::printf("\nresults: %s/runs/*.jsonl, %s/summary.csv, %s/selection.csv\n", o.out_dir.c_str(),
-              o.out_dir.c_str(), o.out_dir.c_str());
+  bool header = false;
+  for (const ClaimResult& c : claims) {
+    if (c.experiment != exp->name || c.epochs != grid.epochs || c.train_limit != grid.train_limit ||
+        c.validation != grid.validation) {
+      continue;
+    }
+    if (!header) std::printf("\nthe paper's claims at these seeds:\n");
+    header = true;
+    std::printf("  %s\n", ClaimSentence(c).c_str());
+  }
+  std::printf("\nresults: %s/runs/*.jsonl, summary.csv, selection.csv, claims.csv\n",
+              o.out_dir.c_str());
 }
 
 }  // namespace
@@ -262,11 +386,11 @@ void AddRunCommand(CLI::App& app) {
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--validation", f.validation,
                   "Validation examples taken from the start of the training file (default: the "
-                  "experiment's, 5000)")
+                  "experiment's: 5000 for the classifiers, none for the autoencoder)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--data", f.data,
-                  "Folder with the four MNIST-format IDX files (default: $GELU_LAB_DATA or "
-                  "/usr/share/datasets/fashion-mnist)");
+                  "Data folder in the experiment's format (MNIST experiments: the four IDX "
+                  "files; default: $GELU_LAB_DATA or /usr/share/datasets/fashion-mnist)");
   cmd->add_option("--out", f.out, "Results folder (default: gelu-lab-results)");
   cmd->add_option("--threads", f.threads,
                   "BLAS threads per run (default: 1; see lab/README.md, Speed)")

@@ -1,7 +1,10 @@
 // Loads the four IDX files of an MNIST-format folder and splits them (see dataset.hpp).
 #include "lab/core/dataset.hpp"
 
+#include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <random>
 
 #include "lab/core/error.hpp"
 #include "lab/core/idx.hpp"
@@ -60,10 +63,10 @@ void Fill(Split& s, const Pair& p, std::size_t begin, std::size_t end) {
   s.features = std::size_t{p.images.dims[1]} * p.images.dims[2];
   s.labels.assign(p.labels.data.begin() + static_cast<std::ptrdiff_t>(begin),
                   p.labels.data.begin() + static_cast<std::ptrdiff_t>(end));
-  s.images.resize((end - begin) * s.features);
+  s.inputs.resize((end - begin) * s.features);
   const std::uint8_t* src = p.images.data.data() + begin * s.features;
-  for (std::size_t i = 0; i < s.images.size(); ++i) {
-    s.images[i] = static_cast<float>(src[i]) * kPixelScale;
+  for (std::size_t i = 0; i < s.inputs.size(); ++i) {
+    s.inputs[i] = static_cast<float>(src[i]) * kPixelScale;
   }
 }
 
@@ -88,15 +91,17 @@ Dataset LoadMnistFolder(const std::filesystem::path& dir, std::size_t validation
                    train.images_file.filename().string());
   }
   const std::size_t n = train.labels.data.size();
-  if (n <= validation) {
+  if (n <= validation || n == 0) {
     throw LabError(train.images_file.string() + " holds " + std::to_string(n) +
                    " images, not more than the " + std::to_string(validation) +
                    " needed for validation");
   }
   Dataset d;
-  d.dir = dir;
-  d.name = std::filesystem::absolute(dir).lexically_normal().filename().string();
-  if (d.name.empty()) d.name = std::filesystem::absolute(dir).parent_path().filename().string();
+  d.dir = std::filesystem::absolute(dir).lexically_normal();
+  if (!d.dir.has_filename()) d.dir = d.dir.parent_path();
+  d.name = d.dir.filename().string();
+  d.fingerprint =
+      FingerprintFiles({train.images_file, train.labels_file, test.images_file, test.labels_file});
   std::size_t end = n;
   if (train_limit > 0 && validation + train_limit < n) end = validation + train_limit;
   Fill(d.val, train, 0, validation);
@@ -104,6 +109,57 @@ Dataset LoadMnistFolder(const std::filesystem::path& dir, std::size_t validation
   Fill(d.test, test, 0, test.labels.data.size());
   d.classes = kClasses;
   return d;
+}
+
+std::string FingerprintFiles(const std::vector<std::filesystem::path>& files) {
+  constexpr std::uint64_t kOffset = 14695981039346656037ULL, kPrime = 1099511628211ULL;
+  std::uint64_t h = kOffset;
+  const auto mix = [&h](const unsigned char* p, std::size_t n) {
+    for (std::size_t i = 0; i < n; ++i) h = (h ^ p[i]) * kPrime;
+  };
+  std::vector<char> buf(1 << 16);
+  for (const auto& file : files) {
+    const std::string name = file.filename().string();
+    mix(reinterpret_cast<const unsigned char*>(name.data()), name.size() + 1);
+    std::ifstream in(file, std::ios::binary);
+    if (!in) throw LabError(file.string() + ": cannot open for reading");
+    std::uint64_t size = 0;
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0) {
+      const auto n = static_cast<std::size_t>(in.gcount());
+      mix(reinterpret_cast<const unsigned char*>(buf.data()), n);
+      size += n;
+    }
+    unsigned char s[8];
+    for (int b = 0; b < 8; ++b) s[b] = static_cast<unsigned char>(size >> (8 * b));
+    mix(s, sizeof s);
+  }
+  char hex[17];
+  std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));
+  return hex;
+}
+
+void WriteSampleMnist(const std::filesystem::path& dir, std::uint32_t n_train, std::uint32_t n_test,
+                      bool gzip) {
+  std::filesystem::create_directories(dir);
+  std::mt19937 rng(42);
+  const auto make = [&](const std::string& prefix, std::uint32_t n) {
+    IdxArray images{{n, 28, 28}, std::vector<std::uint8_t>(std::size_t{n} * 784)};
+    IdxArray labels{{n}, std::vector<std::uint8_t>(n)};
+    for (std::uint32_t i = 0; i < n; ++i) {
+      const auto label = static_cast<std::uint8_t>(rng() % kClasses);
+      labels.data[i] = label;
+      for (std::size_t p = 0; p < 784; ++p) {
+        const bool on = p / 28 / 3 == label;
+        images.data[std::size_t{i} * 784 + p] =
+            static_cast<std::uint8_t>(on ? 150 + rng() % 100 : rng() % 60);
+      }
+    }
+    const std::string ext = gzip ? ".gz" : "";
+    WriteIdx(dir / (prefix + "-images-idx3-ubyte" + ext), images, gzip);
+    WriteIdx(dir / (prefix + "-labels-idx1-ubyte" + ext), labels, gzip);
+  };
+  make("train", n_train);
+  make("t10k", n_test);
 }
 
 }  // namespace gelu::lab

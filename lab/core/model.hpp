@@ -1,6 +1,7 @@
-// The paper's MLP in libtorch, with its initialization and dropout. Tensor shapes: input
-// [batch, inputs] -> hidden [batch, hidden[i]] (affine -> activation -> inverted dropout) -> logits
-// [batch, outputs]. Only train.cpp and the tests include this header (it pulls in torch).
+// The lab's networks in libtorch: the Network base every model factory returns, and the paper's
+// MLP with its initialization, dropout, fused dense layers and fused Adam. MLP tensor shapes: input
+// [batch, inputs] -> hidden [batch, hidden[i]] (affine -> activation -> inverted dropout) -> output
+// [batch, outputs]. Only the lab's torch TUs and the tests include this header.
 #pragma once
 
 #include <torch/torch.h>
@@ -11,8 +12,28 @@
 
 #include "lab/core/adam.hpp"
 #include "lab/core/experiment.hpp"
+#include "lab/core/models.hpp"
 
 namespace gelu::lab {
+
+// What a ModelFactory returns: a module with a forward pass over [batch, features] inputs.
+// Dropout and stochastic activations act only in training mode (is_training()).
+class Network : public ::torch::nn::Module {
+ public:
+  virtual ::torch::Tensor forward(::torch::Tensor x) = 0;
+  // Seeds the network's own random streams (dropout masks) with the run's seed.
+  virtual void SeedDropout(std::uint64_t /*seed*/) {}
+};
+
+// Gives OpenBLAS `threads` threads for this process; libtorch's intra-op pool stays at 1 (the two
+// spin-waiting pools fight over the cores, lab/README.md). With flush_denormals the calling thread
+// computes with subnormal floats flushed to zero (x86 FTZ and DAZ, torch's set_flush_denormal),
+// otherwise with IEEE subnormals.
+void SetComputeThreads(int threads, bool flush_denormals);
+
+// DIR/models/RUN_ID.pt, written via a temporary file and rename; loading names the file on error.
+void SaveNetwork(Network& net, const std::filesystem::path& file);
+void LoadNetwork(Network& net, const std::filesystem::path& file);
 
 // W ~ N(0, 1), then each output unit's incoming weight vector (a row of torch's [out, in] weight,
 // a column of TF's [in, out]) scaled to unit L2 norm (eps 1e-12, as tf.nn.l2_normalize); bias 0.
@@ -40,13 +61,11 @@ bool SetGemmBackend(GemmBackend backend);  // false: kOneDnn requested but not b
 ::torch::Tensor Dense(const ::torch::Tensor& x, const ::torch::Tensor& weight,
                       const ::torch::Tensor& bias, int act);
 
-class MlpImpl : public ::torch::nn::Module {
+class MlpImpl : public Network {
  public:
   MlpImpl(const MlpSpec& spec, const std::string& activation, double keep);
-  // Dropout (and stochastic activations) are active only in training mode (is_training()).
-  ::torch::Tensor forward(::torch::Tensor x);
-  // Seeds the dropout masks' random stream (the run's seed).
-  void SeedDropout(std::uint64_t seed) { dropout_state_ = seed; }
+  ::torch::Tensor forward(::torch::Tensor x) override;
+  void SeedDropout(std::uint64_t seed) override { dropout_state_ = seed; }
 
  private:
   std::vector<::torch::nn::Linear> layers_;

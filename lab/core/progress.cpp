@@ -32,9 +32,9 @@ void ProgressView::Epoch(const RunSpec& run, const Progress& p) {
   epochs_done_ += 1;
   char buf[256];
   std::snprintf(buf, sizeof buf,
-                "%s dropout %g lr %g seed %d: epoch %d/%d, train loss %.4f, val error %.4f",
+                "%s dropout %g lr %g seed %d: epoch %d/%d, train loss %.4g, val %.4g",
                 run.activation.c_str(), run.dropout, run.lr, run.seed, p.epoch, p.epochs,
-                p.train_loss, p.val_error);
+                p.train_loss, p.val_metric);
   last_ = buf;
   Draw();
 }
@@ -63,13 +63,18 @@ void ProgressView::Draw() {
 void ProgressView::RunFinished(const RunSpec& run, const Rows& rows, double seconds) {
   ++runs_done_;
   const Row* test = nullptr;
+  bool diverged = false;
   for (const Row& r : rows) {
     if (r.split == "test") test = &r;
+    diverged = diverged || r.diverged;
   }
   if (tty_) std::printf("\r\033[K");
   std::printf("[%d/%d] %s: ", runs_done_, runs_total_, run.id.c_str());
-  if (test != nullptr) {
-    std::printf("test error %.4f, test loss %.4f", test->error.value_or(0.0), test->loss);
+  if (diverged) {
+    std::printf("diverged (NaN or inf loss) at epoch %d", rows.empty() ? 0 : rows.back().epoch);
+  } else if (test != nullptr) {
+    if (test->error) std::printf("test error %.4f, ", *test->error);
+    std::printf("test loss %.4g", test->loss);
     if (test->noise) std::printf(" at noise %g", *test->noise);
   }
   if (test != nullptr && test->noise) {  // an evaluation, not training: no epochs to time

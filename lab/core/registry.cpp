@@ -27,4 +27,9 @@ const Experiment* Registry::Find(const std::string& name) {
   return nullptr;
 }
 
+bool Registry::ModelsReused(const std::string& name) {
+  return std::any_of(Storage().begin(), Storage().end(),
+                     [&](const Experiment& e) { return e.reuses == name; });
+}
+
 }  // namespace gelu::lab

@@ -6,6 +6,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <chrono>
 #include <csignal>
@@ -32,11 +33,11 @@ std::string Compact(double v) {
   return buf;
 }
 
-Rows ExecuteRun(const Experiment& exp, const RunSpec& run, const Dataset& data,
-                const SweepOptions& o, std::function<void(const Progress&)> progress) {
+Rows RunAndWrite(const Experiment& exp, const RunSpec& run, const Dataset& data,
+                 const SweepOptions& o, std::function<void(const Progress&)> progress) {
   const RunContext ctx{
       exp, run, data, o.out_dir, o.threads, std::move(progress), o.flush_denormals};
-  Rows rows = exp.run(ctx);
+  Rows rows = ExecuteRun(ctx);
   WriteRunFile(o.out_dir, run.id, rows);
   return rows;
 }
@@ -71,7 +72,9 @@ std::string MakeRunId(const RunSpec& r) {
 std::vector<RunSpec> PlanRuns(const Experiment& exp, const Grid& grid) {
   std::vector<RunSpec> runs;
   for (const auto& act : grid.activations) {
-    for (const double dropout : grid.dropouts) {
+    const bool fixed =
+        std::find(grid.no_dropout.begin(), grid.no_dropout.end(), act) != grid.no_dropout.end();
+    for (const double dropout : fixed ? std::vector<double>{0.0} : grid.dropouts) {
       for (const double lr : grid.lrs) {
         for (int seed = 1; seed <= grid.seeds; ++seed) {
           RunSpec r;
@@ -121,7 +124,8 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
   if (o.jobs <= 1) {  // in-process; with jobs > 1 this process never runs torch code
     for (const RunSpec* r : todo) {
       const auto t = Clock::now();
-      const Rows rows = ExecuteRun(exp, *r, data, o, [&](const Progress& p) { view.Epoch(*r, p); });
+      const Rows rows =
+          RunAndWrite(exp, *r, data, o, [&](const Progress& p) { view.Epoch(*r, p); });
       view.RunFinished(*r, rows, Since(t));
       ++stats.ran;
     }
@@ -146,10 +150,10 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
           const RunSpec& r = *todo[next];
           int code = 0;
           try {
-            ExecuteRun(exp, r, data, o, [&](const Progress& p) {
+            RunAndWrite(exp, r, data, o, [&](const Progress& p) {
               char buf[128];
               std::snprintf(buf, sizeof buf, "P %d %d %.17g %.17g\n", p.epoch, p.epochs,
-                            p.train_loss, p.val_error);
+                            p.train_loss, p.val_metric);
               WriteAll(fds[1], buf);
             });
           } catch (const std::exception& e) {
@@ -180,7 +184,7 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
           Progress p;
           if (line.rfind("P ", 0) == 0 &&
               std::sscanf(line.c_str(), "P %d %d %lf %lf", &p.epoch, &p.epochs, &p.train_loss,
-                          &p.val_error) == 4) {
+                          &p.val_metric) == 4) {
             view.Epoch(*todo[c.index], p);
           } else if (line.rfind("E ", 0) == 0) {
             c.error = line.substr(2);

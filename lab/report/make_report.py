@@ -1,15 +1,19 @@
 #!/usr/bin/python3
-"""make_report.py: turns a gelu-lab results directory into report.html, report.md, tables.csv and
-figures in the style of the GELU paper (Fig. 2: MNIST log loss, Fig. 3: robustness to noise).
+"""make_report.py: turns a gelu-lab results folder DIR into report.html, report.md, tables.csv and
+figures/ in the style of the GELU paper. It takes gelu-lab's decisions as written in DIR
+(experiments.json, selection.csv, summary.csv, claims.csv, dataset.json) and makes none of its own:
+the learning rates shown are selection.csv's, and every per-experiment choice follows
+experiments.json, never the experiment's name. Statistics come from DIR/runs/*.jsonl, per group of
+seeds (experiment, activation, dropout, lr, planned epochs, train limit, validation); never pooled.
 
 Usage: /usr/bin/python3 lab/report/make_report.py DIR [--out OUTDIR] [--svg]
-Reads DIR/runs/*.jsonl (one record per evaluated epoch and split, see docs in DESIGN.md) and
-DIR/summary.csv. Standard library + numpy + matplotlib (Agg) only. Exit 0 on success, 2 when
-DIR is missing or holds no results. Malformed lines are skipped with a warning naming file:line.
+Standard library + numpy + matplotlib (Agg) only. Exit 0 on success; 2 when DIR is missing, holds
+no results or mixes data sets. Malformed lines are skipped with a warning naming file:line.
 """
 
 import argparse
 import base64
+import collections
 import csv
 import datetime
 import html
@@ -31,36 +35,32 @@ import matplotlib.pyplot as plt  # noqa: E402  (after selecting the backend)
 from matplotlib.ticker import MaxNLocator  # noqa: E402
 
 EXIT_NO_DATA = 2
+INF = math.inf
 
 REQUIRED_FIELDS = ("experiment", "activation", "lr", "dropout", "seed", "epoch", "split", "loss")
-SPLIT_ALIASES = {"train": "train", "val": "val", "valid": "val", "validation": "val",
-                 "test": "test"}
 SPLITS = ("train", "val", "test")
-
-# The noise experiment evaluates the classifiers trained by mnist_classify; when it carries no
-# validation data of its own, its learning rate is the one selected there.
-SELECTION_SOURCE = {"mnist_noise": "mnist_classify"}
+TASKS = ("classify", "reconstruct", "perturb", "tag")
+PLOTS = ("curves_by_dropout", "curves_by_activation", "curves_by_lr", "noise")
+SELECTS = ("lr", "lr,dropout", "none")
 NOISE_TABLE_LEVELS = (0.0, 0.5, 1.0, 2.0, 3.0)
+NOT_SELECTED = "not selected (no validation rows)"
+
+SELECTION_HEADER = ["experiment", "activation", "dropout", "lr", "seeds", "val_loss_median",
+                    "epochs", "train_limit", "validation", "diverged"]
+SUMMARY_HEADER = ["experiment", "activation", "dropout", "lr", "seeds", "epochs",
+                  "test_error_mean", "test_error_std", "test_loss_mean", "test_loss_std",
+                  "train_limit", "validation", "diverged", "test_error_median", "test_loss_median"]
+CLAIMS_HEADER = ["experiment", "dropout", "metric", "activation", "baseline", "seeds",
+                 "diff_mean", "ci_low", "ci_high", "verdict", "epochs", "train_limit",
+                 "validation"]
+VERDICTS = ("holds", "does not hold", "undecided")
 
 ACT_ORDER = ["gelu", "gelu_tanh", "gelu_sigmoid", "gaussian_gelu", "silu", "elu", "relu"]
-ACT_LABELS = {
-    "gelu": "GELU",
-    "gelu_tanh": "GELU (tanh approx.)",
-    "gelu_sigmoid": "GELU (sigmoid approx.)",
-    "gaussian_gelu": "Gaussian GELU",
-    "silu": "SiLU",
-    "elu": "ELU",
-    "relu": "ReLU",
-}
-ACT_COLORS = {
-    "gelu": "#1f77b4",
-    "gelu_tanh": "#17becf",
-    "gelu_sigmoid": "#8c564b",
-    "gaussian_gelu": "#e377c2",
-    "silu": "#9467bd",
-    "elu": "#2ca02c",
-    "relu": "#d62728",
-}
+ACT_LABELS = {"gelu": "GELU", "gelu_tanh": "GELU (tanh approx.)",
+              "gelu_sigmoid": "GELU (sigmoid approx.)", "gaussian_gelu": "Gaussian GELU",
+              "silu": "SiLU", "elu": "ELU", "relu": "ReLU"}
+ACT_COLORS = {"gelu": "#1f77b4", "gelu_tanh": "#17becf", "gelu_sigmoid": "#8c564b",
+              "gaussian_gelu": "#e377c2", "silu": "#9467bd", "elu": "#2ca02c", "relu": "#d62728"}
 EXTRA_COLORS = ["#ff7f0e", "#bcbd22", "#7f7f7f", "#393b79", "#637939", "#843c39"]
 
 # Two-sided 95% quantiles of Student's t, t_{0.975}(df) for df = 1..30 (checked against numeric
@@ -86,6 +86,11 @@ def t975(df):
     return z + g1 / df + g2 / df**2 + g3 / df**3 + g4 / df**4
 
 
+def canon(x):
+    """The key of an lr or dropout: gelu-lab's CSVs print 10 significant digits, JSON all 17."""
+    return float(f"{x:.10g}")
+
+
 # ----------------------------------------------------------------------------------------------
 # Loading
 
@@ -95,69 +100,105 @@ class Warnings:
         self.items = []
 
     def __call__(self, msg):
-        self.items.append(msg)
-        print(f"make_report: warning: {msg}", file=sys.stderr)
+        if msg not in self.items:
+            self.items.append(msg)
+            print(f"make_report: warning: {msg}", file=sys.stderr)
 
 
 def _num(v, field):
-    """JSON number, or null/"NaN" for a diverged value (nlohmann::json writes NaN as null)."""
+    """A JSON number; null or a non-finite value is +inf (a diverged run's loss or error)."""
     if v is None:
-        return math.nan
-    if isinstance(v, bool):
-        raise ValueError(f"field '{field}' is a boolean")
-    if isinstance(v, (int, float)):
-        return float(v)
-    if isinstance(v, str):
-        try:
-            return float(v)
-        except ValueError:
-            pass
-    raise ValueError(f"field '{field}' is not a number: {v!r}")
+        return INF
+    if isinstance(v, bool) or not isinstance(v, (int, float, str)):
+        raise ValueError(f"field '{field}' is not a number: {v!r}")
+    try:
+        x = float(v)
+    except ValueError:
+        raise ValueError(f"field '{field}' is not a number: {v!r}") from None
+    return x if math.isfinite(x) else INF
+
+
+def _int(v, field):
+    if isinstance(v, float) and v.is_integer():
+        v = int(v)
+    if not isinstance(v, int) or isinstance(v, bool) or v < 0:
+        raise ValueError(f"field '{field}' is not a non-negative integer: {v!r}")
+    return v
 
 
 def _normalize(obj):
     missing = [k for k in REQUIRED_FIELDS if k not in obj]
     if missing:
         raise ValueError("missing field(s) " + ", ".join(missing))
-    split = SPLIT_ALIASES.get(str(obj["split"]).lower())
-    if split is None:
+    if obj["split"] not in SPLITS:
         raise ValueError(f"unknown split {obj['split']!r} (expected train, val or test)")
-    seed = obj["seed"]
-    if isinstance(seed, float) and seed.is_integer():
-        seed = int(seed)
-    if not isinstance(seed, (int, str)) or isinstance(seed, bool):
-        raise ValueError(f"field 'seed' is not an integer: {seed!r}")
-    raw_dropout = _num(obj["dropout"], "dropout")
-    if obj.get("keep") is not None:
-        keep = _num(obj["keep"], "keep")  # gelu-lab: dropout = drop rate, keep = 1 - dropout
-    elif raw_dropout == 0.0:
-        keep = 1.0  # 0 cannot be a keep probability: it is a drop rate
-    else:
-        keep = raw_dropout  # no keep field: dropout read as the keep probability
-    if not 0.0 < keep <= 1.0:
-        raise ValueError(f"keep probability {keep!r} (from dropout/keep) is not in (0, 1]")
-    rec = {
-        "experiment": str(obj["experiment"]),
-        "activation": str(obj["activation"]),
-        "lr": _num(obj["lr"], "lr"),
-        "dropout": keep,  # everywhere below: the keep probability
-        "dropout_raw": raw_dropout,
-        "seed": seed,
-        "epoch": _num(obj["epoch"], "epoch"),
-        "split": split,
-        "loss": _num(obj["loss"], "loss"),
-        "error": _num(obj["error"], "error") if "error" in obj else None,
-        "noise": _num(obj["noise"], "noise") if obj.get("noise") is not None else None,
-        "selected": obj.get("selected"),
-    }
-    for k in ("lr", "dropout", "epoch"):
-        if not math.isfinite(rec[k]):
-            raise ValueError(f"field '{k}' is not a finite number")
+    rec = {"experiment": str(obj["experiment"]), "activation": str(obj["activation"]),
+           "split": obj["split"], "seed": _int(obj["seed"], "seed"),
+           "epoch": _num(obj["epoch"], "epoch"), "lr": _num(obj["lr"], "lr"),
+           "dropout": _num(obj["dropout"], "dropout"), "loss": _num(obj["loss"], "loss"),
+           "error": _num(obj["error"], "error") if "error" in obj else None,
+           "noise": canon(_num(obj["noise"], "noise")) if obj.get("noise") is not None else None,
+           "epochs": _int(obj.get("epochs", 0), "epochs"),
+           "train_limit": _int(obj.get("train_limit", 0), "train_limit"),
+           "validation": _int(obj.get("validation", 0), "validation"),
+           "data": str(obj.get("data", "")), "fingerprint": str(obj.get("data_fingerprint", "")),
+           "run": str(obj.get("run", ""))}
+    if not (math.isfinite(rec["lr"]) and rec["lr"] > 0):
+        raise ValueError(f"lr {obj['lr']!r} is not a positive number")
+    if not 0.0 <= rec["dropout"] < 1.0:
+        raise ValueError(f"dropout {obj['dropout']!r} is not a drop rate in [0, 1)")
+    keep = obj.get("keep")
+    if keep is not None and abs(_num(keep, "keep") - (1 - rec["dropout"])) > 1e-9:
+        raise ValueError(f"keep {obj['keep']!r} is not 1 - dropout ({obj['dropout']!r})")
+    if not math.isfinite(rec["epoch"]):
+        raise ValueError("field 'epoch' is not a finite number")
+    rec["lr"], rec["dropout"] = canon(rec["lr"]), canon(rec["dropout"])
+    # A row whose loss is NaN/inf ends its run there: later epochs do not exist.
+    rec["diverged"] = obj.get("diverged") is True or math.isinf(rec["loss"])
     return rec
 
 
-def load_records(root, warn):
-    records = []
+Group = collections.namedtuple("Group", "activation dropout lr epochs train_limit validation")
+
+
+class Run:
+    """One run: points[(split, noise or None)] = {epoch: (loss, error)}; error None without an
+    error metric; +inf for a diverged value."""
+
+    def __init__(self, rec, where):
+        self.rec, self.where, self.seed = rec, where, rec["seed"]
+        self.points, self.diverged, self.last_epoch = {}, False, -INF
+
+    def add(self, r):
+        self.points.setdefault((r["split"], r["noise"]), {})[r["epoch"]] = (r["loss"], r["error"])
+        self.diverged = self.diverged or r["diverged"]
+        self.last_epoch = max(self.last_epoch, r["epoch"])
+
+    def group(self):
+        r = self.rec
+        return Group(r["activation"], r["dropout"], r["lr"], r["epochs"] or int(self.last_epoch),
+                     r["train_limit"], r["validation"])
+
+    def final(self, split):
+        """(loss, error) at the run's last epoch, or None; a diverged run's values are +inf."""
+        pts = self.points.get((split, None))
+        if not pts:
+            return None
+        loss, err = pts[max(pts)]
+        return (INF, None if err is None else INF) if self.diverged else (loss, err)
+
+    def at_noise(self, a):
+        """(loss, error) of the test split under noise a (its latest epoch), or None."""
+        pts = self.points.get(("test", a))
+        return pts[max(pts)] if pts else None
+
+    def noise_levels(self):
+        return {a for (split, a) in self.points if a is not None}
+
+
+def load_runs(root, warn):
+    """(files, number of records, {run key: Run})."""
+    runs, n = {}, 0
     files = sorted((root / "runs").glob("*.jsonl"))
     for path in files:
         rel = path.relative_to(root).as_posix()
@@ -168,56 +209,157 @@ def load_records(root, warn):
                     continue
                 try:
                     obj = json.loads(text)
+                    if not isinstance(obj, dict):
+                        raise ValueError("not a JSON object")
+                    r = _normalize(obj)
                 except json.JSONDecodeError as e:
                     warn(f"{rel}:{lineno}: malformed JSON ({e.msg}); line skipped")
                     continue
-                if not isinstance(obj, dict):
-                    warn(f"{rel}:{lineno}: not a JSON object; line skipped")
-                    continue
-                try:
-                    records.append(_normalize(obj))
                 except ValueError as e:
                     warn(f"{rel}:{lineno}: {e}; line skipped")
-    return files, records
+                    continue
+                key = (r["run"] or rel,) + tuple(r[k] for k in (
+                    "experiment", "activation", "dropout", "lr", "seed", "epochs", "train_limit",
+                    "validation", "fingerprint"))
+                runs.setdefault(key, Run(r, rel)).add(r)
+                n += 1
+    return files, n, runs
 
 
-def load_summary(root, warn):
-    path = root / "summary.csv"
+def read_json(root, name, warn):
+    path = root / name
     if not path.is_file():
-        warn("summary.csv not found; the report uses runs/*.jsonl only")
+        return None
+    try:
+        with open(path, encoding="utf-8") as f:
+            return json.load(f)
+    except (OSError, ValueError) as e:
+        warn(f"{name}: not valid JSON ({e}); ignored")
+        return None
+
+
+def read_csv(root, name, header, warn):
+    """[(line number, row dict)], or None when the file is missing; warns when the header is not
+    the contract's."""
+    path = root / name
+    if not path.is_file():
         return None
     with open(path, newline="", encoding="utf-8", errors="replace") as f:
-        rows = list(csv.reader(f))
-    if not rows:
-        warn("summary.csv is empty")
-        return None
-    if rows[0][:len(SUMMARY_HEADER)] != SUMMARY_HEADER:
-        warn("summary.csv: header differs from the DESIGN.md contract ("
-             + ",".join(SUMMARY_HEADER) + ")")
+        reader = csv.DictReader(f)
+        rows = list(enumerate(reader, 2))
+    if reader.fieldnames != header:
+        warn(f"{name}: header differs from the contract ({','.join(header)})")
     return rows
 
 
-def load_selection_csv(root, warn, keep_of):
-    """Optional DIR/selection.csv (written by gelu-lab run): experiment,activation,dropout,lr
-    [,keep] -> the lr to report. Its dropout is in the records' convention; keep_of maps
-    (experiment, dropout as in the records) to the keep probability."""
-    path = root / "selection.csv"
-    out = {}
-    if not path.is_file():
-        return out
-    with open(path, newline="", encoding="utf-8") as f:
-        for i, row in enumerate(csv.DictReader(f), 2):
-            try:
-                if row.get("keep"):
-                    keep = float(row["keep"])
-                else:
-                    keep = keep_of.get((row["experiment"], float(row["dropout"])))
-                if keep is None:
-                    continue  # no records of that group: nothing to select
-                out[(row["experiment"], row["activation"], keep)] = float(row["lr"])
-            except (KeyError, TypeError, ValueError):
-                warn(f"selection.csv:{i}: expected experiment,activation,dropout,lr; row skipped")
+def _f(s):
+    """A CSV number: '' (or 'nan') -> None, 'inf' -> inf."""
+    x = None if s is None or s.strip() == "" else float(s)
+    return None if x is None or math.isnan(x) else x
+
+
+def _i(s):
+    return 0 if s is None or s.strip() == "" else int(s)
+
+
+def parse_rows(rows, name, parse, warn):
+    out = []
+    for lineno, row in rows or []:
+        try:
+            out.append(parse(row))
+        except (KeyError, TypeError, ValueError, AttributeError) as e:
+            warn(f"{name}:{lineno}: unreadable row ({type(e).__name__}: {e}); row skipped")
     return out
+
+
+def load_selection(root, warn):
+    """{(experiment, activation): [row]}, or None when selection.csv is missing."""
+    rows = read_csv(root, "selection.csv", SELECTION_HEADER, warn)
+    if rows is None:
+        warn("selection.csv not found: no learning rate is selected, every lr is shown")
+        return None
+
+    def parse(r):
+        return {"experiment": r["experiment"], "activation": r["activation"],
+                "dropout": canon(float(r["dropout"])), "lr": canon(float(r["lr"])),
+                "seeds": _i(r.get("seeds")), "val": _f(r.get("val_loss_median")),
+                "setting": (_i(r["epochs"]), _i(r.get("train_limit")), _i(r.get("validation"))),
+                "diverged": _i(r.get("diverged"))}
+    out = {}
+    for s in parse_rows(rows, "selection.csv", parse, warn):
+        out.setdefault((s["experiment"], s["activation"]), []).append(s)
+    return out
+
+
+def load_summary(root, warn):
+    """{(experiment, Group): row}, or None when summary.csv is missing."""
+    rows = read_csv(root, "summary.csv", SUMMARY_HEADER, warn)
+    if rows is None:
+        warn("summary.csv not found: means and standard deviations are computed from the runs")
+        return None
+
+    def parse(r):
+        g = Group(r["activation"], canon(float(r["dropout"])), canon(float(r["lr"])),
+                  _i(r["epochs"]), _i(r.get("train_limit")), _i(r.get("validation")))
+        vals = {k: _f(r.get(k)) for k in SUMMARY_HEADER[6:10] + SUMMARY_HEADER[13:]}
+        return (r["experiment"], g), dict(vals, seeds=_i(r["seeds"]),
+                                          diverged=_i(r.get("diverged")))
+    return dict(parse_rows(rows, "summary.csv", parse, warn))
+
+
+def load_claims(root, warn):
+    """{experiment: [claim]}; empty when claims.csv is missing."""
+    rows = read_csv(root, "claims.csv", CLAIMS_HEADER, warn)
+
+    def parse(r):
+        if r["verdict"] not in VERDICTS:
+            raise ValueError(f"verdict {r['verdict']!r} is not one of {', '.join(VERDICTS)}")
+        return dict(r, dropout=float(r["dropout"]), seeds=_i(r["seeds"]),
+                    **{k: _f(r[k]) for k in ("diff_mean", "ci_low", "ci_high")})
+    out = {}
+    for c in parse_rows(rows, "claims.csv", parse, warn):
+        out.setdefault(c["experiment"], []).append(c)
+    return out
+
+
+def load_experiments(root, exps, warn):
+    """Fills exp.meta from experiments.json; returns the experiments in its order (those it does
+    not list, by name, after them). Without an entry: task classify (perturb where rows carry
+    noise), select lr, with a warning."""
+    doc = read_json(root, "experiments.json", warn)
+    listed = {}
+    if doc is None:
+        warn("experiments.json not found (written by an older gelu-lab?): every experiment is "
+             "reported as task classify (perturb where its rows carry noise), selection per "
+             "activation and dropout")
+    elif not (isinstance(doc, dict) and isinstance(doc.get("experiments"), list)):
+        warn("experiments.json: expected {\"experiments\": [...]}; ignored")
+    else:
+        for e in doc["experiments"]:
+            if isinstance(e, dict) and isinstance(e.get("name"), str):
+                listed[e["name"]] = e
+            else:
+                warn(f"experiments.json: entry without a name skipped: {e!r}")
+    for exp in exps.values():
+        noise = any(r.noise_levels() for r in exp.all_runs())
+        has_err = any(v[1] is not None and math.isfinite(v[1]) for r in exp.all_runs()
+                      for pts in r.points.values() for v in pts.values())
+        meta = {"figure": "", "summary": "", "task": "perturb" if noise else "classify",
+                "reuses": "", "metrics": ["loss", "error"] if has_err else ["loss"],
+                "loss_name": "loss", "plot": "noise" if noise else "curves_by_dropout",
+                "select": "lr", "splits": [], "paper": ""}
+        if exp.name in listed:
+            meta.update({k: v for k, v in listed[exp.name].items() if k in meta})
+        elif listed:
+            warn(f"{exp.name}: has runs but no entry in experiments.json; reported as task "
+                 f"{meta['task']}, selection per activation and dropout")
+        for field, known in (("task", TASKS), ("select", SELECTS)):
+            if meta[field] not in known:
+                warn(f"experiments.json: {exp.name}: unknown {field} {meta[field]!r} (known: "
+                     f"{', '.join(known)})" + ("; every lr is shown" if field == "select" else ""))
+        exp.meta = meta
+    order = [n for n in listed if n in exps] + sorted(n for n in exps if n not in listed)
+    return [exps[n] for n in order]
 
 
 # ----------------------------------------------------------------------------------------------
@@ -225,125 +367,35 @@ def load_selection_csv(root, warn, keep_of):
 
 
 class Experiment:
-    """All records of one experiment, indexed by run = (activation, dropout, lr, seed)."""
+    """The runs of one experiment by group; a setting = (planned epochs, train limit,
+    validation): runs of different settings are never pooled."""
 
     def __init__(self, name):
-        self.name = name
-        # curves[run][split] = {epoch: (loss, error)}; the last record for an epoch wins.
-        self.curves = {}
-        # noise[run][split] = {a: (epoch, loss, error)}; the latest epoch per noise level wins.
-        self.noise = {}
-        self.selected_flags = {}  # (act, dropout) -> set of lr flagged "selected": true
-        self.has_error = False
-        self.n_records = 0
-        self.n_short = 0
+        self.name, self.groups, self.meta = name, {}, None
 
-    def add(self, r):
-        self.n_records += 1
-        run = (r["activation"], r["dropout"], r["lr"], r["seed"])
-        if r["error"] is not None and math.isfinite(r["error"]):
-            self.has_error = True
-        if r["selected"] is True:
-            self.selected_flags.setdefault((r["activation"], r["dropout"]), set()).add(r["lr"])
-        err = math.nan if r["error"] is None else r["error"]
-        if r["noise"] is not None:
-            pts = self.noise.setdefault(run, {}).setdefault(r["split"], {})
-            old = pts.get(r["noise"])
-            if old is None or r["epoch"] >= old[0]:
-                pts[r["noise"]] = (r["epoch"], r["loss"], err)
-        else:
-            pts = self.curves.setdefault(run, {}).setdefault(r["split"], {})
-            pts[r["epoch"]] = (r["loss"], err)
+    def all_runs(self):
+        return [r for runs in self.groups.values() for r in runs]
 
-    def drop_short_runs(self, warn):
-        """Like gelu-lab's summary: of the runs of one (activation, dropout, lr) only those with
-        the group's largest final epoch count (a --quick run next to --full ones is left out)."""
-        def last_epoch(run):
-            eps = [max(p) for p in self.curves.get(run, {}).values() if p]
-            eps += [q[0] for p in self.noise.get(run, {}).values() for q in p.values()]
-            return max(eps) if eps else -math.inf
-        groups = {}
-        for run in self.runs():
-            groups.setdefault(run[:3], []).append(run)
-        for g, runs in groups.items():
-            top = max(last_epoch(r) for r in runs)
-            short = [r for r in runs if last_epoch(r) < top]
-            for r in short:
-                self.curves.pop(r, None)
-                self.noise.pop(r, None)
-            if short:
-                self.n_short += len(short)
-                warn(f"{self.name}: {g[0]}, keep {g[1]:g}, lr {g[2]:g}: left out "
-                     f"{len(short)} run(s) with fewer epochs than {fmt_num(top)} (seeds "
-                     + ", ".join(str(r[3]) for r in short) + ")")
+    def settings(self):
+        return sorted({g[3:] for g in self.groups})
 
-    @property
-    def is_noise(self):
-        return bool(self.noise)
+    def in_setting(self, s):
+        return sorted((g for g in self.groups if g[3:] == s), key=lambda g: (
+            -g.dropout, act_key(g.activation), g.lr))
 
-    def runs(self):
-        return sorted(set(self.curves) | set(self.noise), key=lambda k: (act_key(k[0]),) + k[1:])
-
-    def activations(self):
-        return sorted({k[0] for k in self.runs()}, key=act_key)
-
-    def dropouts(self):
-        return sorted({k[1] for k in self.runs()}, reverse=True)
-
-    def lrs(self, act=None, dropout=None):
-        return sorted({k[2] for k in self.runs()
-                       if (act is None or k[0] == act) and (dropout is None or k[1] == dropout)})
-
-    def seeds(self, act=None, dropout=None, lr=None):
-        return sorted({k[3] for k in self.runs()
-                       if (act is None or k[0] == act) and (dropout is None or k[1] == dropout)
-                       and (lr is None or k[2] == lr)}, key=seed_key)
+    def has_error(self):
+        return "error" in self.meta["metrics"]
 
     def splits(self):
-        s = set()
-        for d in list(self.curves.values()) + list(self.noise.values()):
-            s |= set(d)
-        return [x for x in SPLITS if x in s]
+        return [s for s in SPLITS if any((s, None) in r.points for r in self.all_runs())]
 
-    def final(self, run, split):
-        """(loss, error, epoch) at the last evaluated epoch of a run, or None.
-        For a noise experiment: the point at the smallest noise level."""
-        pts = self.curves.get(run, {}).get(split)
-        if pts:
-            ep = max(pts)
-            return pts[ep] + (ep,)
-        npts = self.noise.get(run, {}).get(split)
-        if npts:
-            a = min(npts)
-            ep, loss, err = npts[a]
-            return (loss, err, ep)
-        return None
-
-    def epochs_range(self):
-        finals = set()
-        for run, splits in self.curves.items():
-            for pts in splits.values():
-                if pts:
-                    finals.add(max(pts))
-        for run, splits in self.noise.items():
-            for pts in splits.values():
-                finals |= {p[0] for p in pts.values()}
-        return (min(finals), max(finals)) if finals else None
-
-    def noise_levels(self):
-        s = set()
-        for splits in self.noise.values():
-            for pts in splits.values():
-                s |= set(pts)
-        return sorted(s)
+    def noise_levels(self, groups=None):
+        return sorted(set().union(*(r.noise_levels() for g in (groups or self.groups)
+                                    for r in self.groups[g])))
 
 
 def act_key(a):
     return (ACT_ORDER.index(a), "") if a in ACT_ORDER else (len(ACT_ORDER), a)
-
-
-def seed_key(s):
-    return (0, s, "") if isinstance(s, int) else (1, 0, str(s))
 
 
 def act_label(a):
@@ -353,224 +405,340 @@ def act_label(a):
 def act_color(a, acts):
     if a in ACT_COLORS:
         return ACT_COLORS[a]
-    others = [x for x in acts if x not in ACT_COLORS]
+    others = sorted({x for x in acts if x not in ACT_COLORS})
     return EXTRA_COLORS[others.index(a) % len(EXTRA_COLORS)]
 
 
 # ----------------------------------------------------------------------------------------------
-# Statistics
+# Statistics (a diverged run is +inf: the worst outcome, never dropped)
 
 
 def median_inf(values):
-    """Median where a non-finite value (a diverged run) counts as +inf, the worst outcome."""
-    if not values:
-        return math.nan
-    v = sorted(x if math.isfinite(x) else math.inf for x in values)
+    v = sorted(values)
     n = len(v)
+    if n == 0:
+        return None
     if n % 2:
         return v[n // 2]
     lo, hi = v[n // 2 - 1], v[n // 2]
-    return math.inf if math.isinf(hi) else 0.5 * (lo + hi)
+    return INF if math.isinf(hi) else 0.5 * (lo + hi)
+
+
+def mean_std(values):
+    """gelu-lab's summary.csv semantics: inf when a run diverged; std 0 for one value."""
+    if not values:
+        return None, None
+    if any(math.isinf(v) for v in values):
+        return INF, INF
+    return float(np.mean(values)), float(np.std(values, ddof=1)) if len(values) > 1 else 0.0
 
 
 def describe(values):
-    """Median (non-finite as +inf); mean, sample std, 95% t-CI of the mean over finite values."""
-    finite = [x for x in values if math.isfinite(x)]
-    n, nf = len(values), len(finite)
-    out = {"n": n, "n_finite": nf, "median": median_inf(values), "mean": None, "std": None,
-           "ci": None}
-    if nf >= 1:
-        out["mean"] = float(np.mean(finite))
-    if nf >= 2:
-        sd = float(np.std(finite, ddof=1))
-        half = t975(nf - 1) * sd / math.sqrt(nf)
-        out["std"] = sd
-        out["ci"] = (out["mean"] - half, out["mean"] + half)
-    return out
+    """n, diverged, median (+inf counted), mean, std, 95% t-interval of the mean."""
+    mean, std = mean_std(values)
+    st = {"n": len(values), "diverged": sum(1 for v in values if math.isinf(v)),
+          "median": median_inf(values), "mean": mean, "std": std}
+    return with_ci(st)
 
 
-def paired(values_a, values_ref):
-    """Per-seed differences a - ref over seeds present (and finite) in both."""
-    seeds = [s for s in values_a if s in values_ref
-             and math.isfinite(values_a[s]) and math.isfinite(values_ref[s])]
-    if not seeds:
-        return None
-    d = [values_a[s] - values_ref[s] for s in seeds]
-    st = describe(d)
-    st["wins"] = sum(1 for x in d if x < 0)    # this activation lower than the reference
-    st["losses"] = sum(1 for x in d if x > 0)  # the reference lower
-    st["ties"] = sum(1 for x in d if x == 0)
+def with_ci(st):
+    st["ci"] = None
+    if st["n"] >= 2 and st["mean"] is not None:
+        if math.isinf(st["mean"]) or math.isinf(st["std"]):
+            st["ci"] = (INF, INF)
+        else:
+            half = t975(st["n"] - 1) * st["std"] / math.sqrt(st["n"])
+            st["ci"] = (st["mean"] - half, st["mean"] + half)
     return st
 
 
+def paired(values_a, values_ref):
+    """Per-seed differences a - ref over the seeds both have. A seed where either run diverged
+    makes the mean +inf (shown as diverged) but still counts who was lower."""
+    seeds = sorted(set(values_a) & set(values_ref))
+    if not seeds:
+        return None
+    a = [values_a[s] for s in seeds]
+    r = [values_ref[s] for s in seeds]
+    div = sum(1 for x, y in zip(a, r) if math.isinf(x) or math.isinf(y))
+    if div:
+        st = {"n": len(seeds), "diverged": div, "median": None, "mean": INF, "std": INF}
+        st = with_ci(st)
+    else:
+        st = describe([x - y for x, y in zip(a, r)])
+    st["wins"] = sum(1 for x, y in zip(a, r) if x < y)    # this activation lower
+    st["losses"] = sum(1 for x, y in zip(a, r) if x > y)  # the reference lower
+    st["ties"] = len(seeds) - st["wins"] - st["losses"]    # equal, or both diverged
+    return st
+
+
+def close(a, b, scale=None):
+    """Equal within 1e-9 relative to the larger of a, b and scale (a std next to its mean)."""
+    if a is None or b is None or math.isinf(a) or math.isinf(b):
+        return a == b
+    return abs(a - b) <= 1e-9 * max(abs(a), abs(b), abs(scale or 0.0))
+
+
 # ----------------------------------------------------------------------------------------------
-# Learning-rate selection
-
-RULE_TEXT = (
-    "For each experiment, activation and dropout the report shows one learning rate: the one "
-    "flagged <code>\"selected\": true</code> in the records or listed in "
-    "<code>selection.csv</code> if any; otherwise, with several learning rates, the one with "
-    "the lowest <b>median over seeds of the final-epoch validation loss</b> (the paper's "
-    "protocol; a diverged run counts as +&infin;; ties go to the larger learning rate, as in "
-    "gelu-lab's own selection). "
-    "mnist_noise reuses the learning rate selected for mnist_classify. Without a validation "
-    "split the final training loss decides, and as a last resort the test loss (marked).")
+# gelu-lab's decisions: which groups a table or figure shows
 
 
-def select_lrs(exp, experiments, selection_csv, warn, _depth=0):
-    """{(act, dropout): (lr, how, {lr: criterion median})}."""
+Row = collections.namedtuple("Row", "act group sel note")  # group None: nothing to show (note)
+Block = collections.namedtuple("Block", "title dropout rows per_lr")  # dropout None: joint
+
+
+class Context:
+    def __init__(self, warn, selection, summary, claims, metas):
+        self.warn, self.selection, self.summary, self.claims = warn, selection, summary, claims
+        self.metas = metas  # name -> meta
+
+    def source(self, meta, name):
+        """The experiment whose selection.csv rows apply and its select mode, or None."""
+        src = meta["reuses"] if meta["task"] == "perturb" else name
+        mode = self.metas.get(src, meta)["select"]
+        if self.selection is None or not src or mode not in ("lr", "lr,dropout"):
+            return None
+        return src, mode
+
+    def selected(self, exp, act, dropout, setting):
+        src = self.source(exp.meta, exp.name)
+        any_dropout = src[1] == "lr,dropout" and exp.meta["task"] != "perturb"
+        for s in self.selection.get((src[0], act), []):
+            if s["setting"] == setting and (any_dropout or s["dropout"] == dropout):
+                return s
+        return None
+
+
+def blocks(exp, setting, ctx):
+    """What the tables and figures show for one setting: selection.csv's groups, or every lr
+    where there is no selection (select none, no selection.csv, a perturb without reuses)."""
+    groups = exp.in_setting(setting)
+    dropouts = sorted({g.dropout for g in groups})
+    src = ctx.source(exp.meta, exp.name)
+    if src is None:
+        return [Block(dropout_title(dp), dp, [Row(g.activation, g, None, "") for g in groups
+                                              if g.dropout == dp], True) for dp in dropouts]
+
+    def row(act, dp):
+        s = ctx.selected(exp, act, dp, setting)
+        if s is None:
+            return Row(act, None, None, NOT_SELECTED)
+        g = Group(act, dp if dp is not None else s["dropout"], s["lr"], *setting)
+        if g not in exp.groups:
+            ctx.warn(f"selection.csv: {src[0]}, {act}, keep {fmt_keep(g.dropout)}, lr "
+                     f"{fmt_lr(g.lr)}, {setting_text(setting)}: no such runs in {exp.name}")
+            return Row(act, None, s, "selected lr has no runs here")
+        return Row(act, g, s, "")
+
+    acts = sorted({g.activation for g in groups}, key=act_key)
+    if src[1] == "lr,dropout" and exp.meta["task"] != "perturb":
+        return [Block("each activation at its selected lr and dropout", None,
+                      [row(a, None) for a in acts], False)]
+    return [Block(dropout_title(dp), dp, [row(a, dp) for a in acts
+                                          if any(g.activation == a and g.dropout == dp
+                                                 for g in groups)], False)
+            for dp in dropouts]
+
+
+def finals(exp, g, split="test"):
+    """{seed: (loss, error)} of a group's final rows (perturb: at the largest noise level)."""
     out = {}
-    src = experiments.get(SELECTION_SOURCE.get(exp.name, ""))
-    src_sel = (select_lrs(src, experiments, selection_csv, warn, _depth + 1)
-               if src is not None and _depth == 0 else {})
-    for act in exp.activations():
-        for dp in exp.dropouts():
-            lrs = exp.lrs(act, dp)
-            if not lrs:
-                continue
-            key = (act, dp)
-            # The validation criterion is shown in the report whatever decides the choice.
-            crit = _criterion(exp, act, dp, lrs, "val")
-            choice = None
-            flagged = exp.selected_flags.get(key)
-            if (exp.name, act, dp) in selection_csv and selection_csv[(exp.name, act, dp)] in lrs:
-                choice = (selection_csv[(exp.name, act, dp)], "selection.csv")
-            elif flagged:
-                if len(flagged) > 1:
-                    warn(f"{exp.name}: several lrs flagged selected for {act}, keep {dp:g}: "
-                         f"{sorted(flagged)}; using the smallest")
-                choice = (min(flagged), "flagged \"selected\" in the records")
-            elif len(lrs) == 1:
-                choice = (lrs[0], "only learning rate")
-            if choice is None and crit:
-                choice = (min(crit, key=lambda lr: (crit[lr], -lr)),
-                          "lowest final median validation loss")
-            if choice is None and key in src_sel and src_sel[key][0] in lrs:
-                choice = (src_sel[key][0], f"as selected in {src.name}")
-            if choice is None:
-                for split, how in (
-                        ("train", "lowest final median training loss (no validation split)"),
-                        ("test", "lowest final median TEST loss (no train/val split!)")):
-                    crit = _criterion(exp, act, dp, lrs, split)
-                    if crit:
-                        choice = (min(crit, key=lambda lr: (crit[lr], -lr)), how)
-                        break
-            if choice is None:
-                choice = (lrs[0], "no loss data: smallest learning rate")
-            out[key] = (choice[0], choice[1], crit)
+    for r in exp.groups[g]:
+        if exp.meta["task"] == "perturb":
+            lv = r.noise_levels()
+            v = r.at_noise(max(lv)) if lv else None
+            if v is not None and r.diverged:
+                v = (INF, None if v[1] is None else INF)
+        else:
+            v = r.final(split)
+        if v is not None:
+            out[r.seed] = v if exp.has_error() else (v[0], None)
     return out
 
 
-def _criterion(exp, act, dp, lrs, split):
-    crit = {}
-    for lr in lrs:
-        vals = []
-        for seed in exp.seeds(act, dp, lr):
-            f = exp.final((act, dp, lr, seed), split)
-            if f is not None:
-                vals.append(f[0])
-        if vals:
-            crit[lr] = median_inf(vals)
-    return crit
+def group_stats(exp, g, metric, ctx):
+    """Final test statistics of one group; mean and std as in summary.csv when it has them."""
+    i = 0 if metric == "loss" else 1
+    vals = {s: v[i] for s, v in finals(exp, g).items() if v[i] is not None}
+    st = describe(list(vals.values()))
+    row = (ctx.summary or {}).get((exp.name, g))
+    if row is not None and row[f"test_{metric}_mean"] is not None:
+        st["mean"], st["std"] = row[f"test_{metric}_mean"], row[f"test_{metric}_std"]
+        st = with_ci(st)
+    return st, vals
+
+
+def check_against_files(exps, ctx):
+    """Warns where the runs and gelu-lab's summary.csv / selection.csv disagree (> 1e-9 rel.)."""
+    for exp in exps:
+        for g in exp.groups:
+            label = f"{exp.name}, {g.activation}, keep {fmt_keep(g.dropout)}, lr {fmt_lr(g.lr)}, " \
+                    f"{setting_text(g[3:])}"
+            fin = finals(exp, g)
+            row = (ctx.summary or {}).get((exp.name, g))
+            if ctx.summary is not None and fin and row is None:
+                ctx.warn(f"summary.csv has no row for {label}")
+            if row is not None and fin:
+                n_div = sum(1 for r in exp.groups[g] if r.diverged and r.seed in fin)
+                if (row["seeds"], row["diverged"]) != (len(fin), n_div):
+                    ctx.warn(f"summary.csv: {label}: {row['seeds']} seeds ({row['diverged']} "
+                             f"diverged), the runs have {len(fin)} ({n_div} diverged)")
+                for i, m in ((0, "loss"), (1, "error"))[:1 + exp.has_error()]:
+                    mean, std = mean_std([v[i] for v in fin.values() if v[i] is not None])
+                    for stat, mine in (("mean", mean), ("std", std)):
+                        theirs = row[f"test_{m}_{stat}"]
+                        if mean is not None and not close(mine, theirs, mean):
+                            ctx.warn(f"summary.csv: {label}: test_{m}_{stat} is "
+                                     f"{fmt_g(theirs)}, the runs give {fmt_g(mine)}")
+        src = ctx.source(exp.meta, exp.name)
+        if src is None or src[0] != exp.name:
+            continue
+        for s in [s for rows in ctx.selection.values() for s in rows
+                  if s["experiment"] == exp.name]:
+            g = Group(s["activation"], s["dropout"], s["lr"], *s["setting"])
+            if g in exp.groups:
+                vals = [v[0] for v in finals(exp, g, "val").values()]
+                if not close(median_inf(vals), s["val"]):
+                    ctx.warn(f"selection.csv: {exp.name}, {g.activation}, "
+                             f"{setting_text(g[3:])}: val_loss_median {fmt_g(s['val'])}, the "
+                             f"runs give {fmt_g(median_inf(vals))}")
 
 
 # ----------------------------------------------------------------------------------------------
 # Formatting
 
 
+def fmt_g(x):
+    return "empty" if x is None else f"{x:.10g}"
+
+
 def fmt_pct(x):
-    if x is None:
-        return "n/a"
-    if not math.isfinite(x):
-        return "diverged"
     return f"{100.0 * x:.2f}"
 
 
 def fmt_loss(x):
-    if x is None:
-        return "n/a"
-    if not math.isfinite(x):
-        return "diverged"
     return f"{x:.4f}" if abs(x) < 10 else f"{x:.2f}"
-
-
-def fmt_mean_std(st, f):
-    if st["mean"] is None:
-        return "n/a"
-    return f"{f(st['mean'])} ± {f(st['std']) if st['std'] is not None else 'n/a'}"
-
-
-def fmt_ci(st, f):
-    if st["ci"] is None:
-        return "n/a"
-    return f"[{f(st['ci'][0])}, {f(st['ci'][1])}]"
 
 
 def fmt_lr(lr):
     return f"{lr:g}"
 
 
-def fmt_keep(dp):
-    return f"{dp:g}" if dp != 1.0 else "1.0"
+def fmt_keep(dropout):
+    keep = canon(1.0 - dropout)
+    return "1.0" if keep == 1.0 else f"{keep:g}"
 
 
-def fmt_num(x):
-    return f"{x:g}"
+def seeds_word(n):
+    return f"{n} seed" + ("" if n == 1 else "s")
 
 
-def fmt_seeds(seeds):
-    if all(isinstance(s, int) for s in seeds) and seeds and seeds == list(
-            range(seeds[0], seeds[0] + len(seeds))) and len(seeds) > 2:
-        return f"{seeds[0]}..{seeds[-1]} ({len(seeds)})"
-    return ", ".join(str(s) for s in seeds) + f" ({len(seeds)})"
+def cell(x, f, st):
+    """A value, or "diverged (k of n seeds)" where diverged runs make it +inf."""
+    if x is None:
+        return "n/a"
+    if math.isinf(x):
+        return f"diverged ({st['diverged']} of {seeds_word(st['n'])})"
+    return f(x)
 
 
-def dropout_title(dp):
-    return "no dropout (keep 1.0)" if dp >= 1.0 else f"dropout keep rate = {dp:g}"
+def fmt_mean_std(st, f):
+    if st["mean"] is None or math.isinf(st["mean"]):
+        return cell(st["mean"], f, st)
+    return f"{f(st['mean'])} ± {f(st['std']) if st['n'] >= 2 else 'n/a'}"
+
+
+def fmt_ci(st, f):
+    if st["ci"] is None or math.isinf(st["ci"][0]):
+        return cell(st["ci"] and st["ci"][0], f, st)
+    return f"[{f(st['ci'][0])}, {f(st['ci'][1])}]"
+
+
+def fmt_seeds(n, n_div):
+    return str(n) + (f" ({n_div} diverged)" if n_div else "")
+
+
+def dropout_title(dropout):
+    return "no dropout (keep 1.0)" if dropout == 0 else f"dropout keep rate = {fmt_keep(dropout)}"
+
+
+def setting_text(s):
+    epochs, limit, validation = s
+    return (f"{epochs} epoch{'' if epochs == 1 else 's'}"
+            + (f", train limit {limit}" if limit else "")
+            + (f", validation {validation}" if validation else ""))
+
+
+def setting_slug(s):
+    return f"e{s[0]}" + (f"_tl{s[1]}" if s[1] else "") + (f"_v{s[2]}" if s[2] else "")
+
+
+def fmt_claim_numbers(*xs):
+    fin = [abs(x) for x in xs if math.isfinite(x) and x != 0]
+    d = min(8, max(3, 1 - math.floor(math.log10(max(fin))))) if fin else 3
+    return [f"{x:.{d}f}" for x in xs]
+
+
+def claim_sentence(c):
+    cond = ("each at its selected dropout" if c["dropout"] < 0 else
+            "no dropout" if c["dropout"] == 0 else f"dropout keep {fmt_keep(c['dropout'])}")
+    if c.get("epochs"):
+        cond += f", {c['epochs']} epochs"
+    head = (f"{act_label(c['activation'])} vs {act_label(c['baseline'])}, "
+            f"{c['metric'].replace('_', ' ')}, {cond}: {c['verdict']}")
+    n, d, lo, hi = seeds_word(c["seeds"]), c["diff_mean"], c["ci_low"], c["ci_high"]
+    if d is None or math.isinf(d):  # inf - inf (both sides diverged) has no difference
+        what = "no difference defined" if d is None else f"difference {d:+}"
+        return f"{head} (a run diverged: {what}, {n})"
+    if lo is None or hi is None or math.isinf(lo) or math.isinf(hi):
+        return f"{head} (difference {fmt_claim_numbers(d)[0]}, no interval, {n})"
+    d, lo, hi = fmt_claim_numbers(d, lo, hi)
+    return f"{head} (difference {d}, 95% CI [{lo}, {hi}], {n})"
 
 
 # ----------------------------------------------------------------------------------------------
 # Figures
 
 
-def _median_curve(exp, act, dp, lr, split, metric):
-    """Pointwise median over seeds: x (epochs), median, min, max. metric 0 = loss, 1 = error."""
-    per_x = {}
-    for seed in exp.seeds(act, dp, lr):
-        pts = exp.curves.get((act, dp, lr, seed), {}).get(split, {})
-        for x, v in pts.items():
-            per_x.setdefault(x, []).append(v[metric])
-    xs = sorted(per_x)
-    med = [median_inf(per_x[x]) for x in xs]
-    return np.array(xs), _finite_or_nan(med)
-
-
 def _finite_or_nan(values):
-    """matplotlib draws a gap for NaN; +-inf (a diverged median) must become a gap too."""
-    a = np.array(values, dtype=float)
+    """matplotlib draws a gap for NaN; +inf (a diverged median) must become a gap too."""
+    a = np.array([INF if v is None else v for v in values], dtype=float)
     a[~np.isfinite(a)] = np.nan
     return a
 
 
-def _noise_curve(exp, act, dp, lr, metric):
-    """x = noise strength; median, min, max over seeds of the test metric."""
-    per_x = {}
-    for seed in exp.seeds(act, dp, lr):
-        pts = exp.noise.get((act, dp, lr, seed), {}).get("test", {})
-        for a, (_, loss, err) in pts.items():
-            v = (loss, 1.0 - err if math.isfinite(err) else math.nan)[metric]
-            per_x.setdefault(a, []).append(v)
-    xs = sorted(per_x)
+def median_curve(runs, split):
+    """Per epoch, the median loss over seeds; a diverged run is +inf from where it stopped."""
+    per = {}
+    for r in runs:
+        for ep, v in r.points.get((split, None), {}).items():
+            per.setdefault(ep, []).append(v[0])
+    xs = sorted(per)
+    for r in runs:
+        for x in xs:
+            if r.diverged and x > r.last_epoch:
+                per[x].append(INF)
+    return np.array(xs), _finite_or_nan([median_inf(per[x]) for x in xs])
+
+
+def noise_curve(runs, metric):
+    """x = noise strength a; median, min, max over seeds of test accuracy (1) or loss (0)."""
+    per = {}
+    for r in runs:
+        for a in r.noise_levels():
+            v = r.at_noise(a)
+            if v is not None:
+                per.setdefault(a, []).append(v[0] if metric == 0 else v[1])
+    xs = sorted(per)
     med, lo, hi = [], [], []
     for x in xs:
-        vals = per_x[x]
-        fin = [v for v in vals if math.isfinite(v)]
-        if metric == 1:  # accuracy: a diverged run counts as the worst, i.e. -inf
-            med.append(-median_inf([-v if math.isfinite(v) else math.nan for v in vals]))
-        else:
-            med.append(median_inf(vals))
-        lo.append(min(fin) if fin else math.nan)
-        hi.append(max(fin) if fin else math.nan)
+        m = median_inf(per[x])
+        fin = [v for v in per[x] if math.isfinite(v)]
+        if metric == 1:  # accuracy = 1 - error; a diverged run is the worst (1 - inf)
+            m, fin = 1.0 - m, [1.0 - v for v in fin]
+        med.append(m)
+        lo.append(min(fin) if fin else None)
+        hi.append(max(fin) if fin else None)
     return np.array(xs), _finite_or_nan(med), _finite_or_nan(lo), _finite_or_nan(hi)
 
 
@@ -580,12 +748,9 @@ def _robust_top(curves):
     vals = []
     for xs, ys in curves:
         ok = np.isfinite(ys)
-        if not ok.any():
-            continue
         xs, ys = xs[ok], ys[ok]
         if len(xs) >= 5:
-            cut = xs[0] + 0.1 * (xs[-1] - xs[0])
-            ys = ys[xs >= cut]
+            ys = ys[xs >= xs[0] + 0.1 * (xs[-1] - xs[0])]
         vals.extend(ys.tolist())
     return 1.08 * max(vals) if vals else 1.0
 
@@ -598,13 +763,9 @@ def _plot(ax, xs, ys, **kw):
     ax.plot(xs, ys, **kw)
 
 
-def _note_if_empty(ax, had_data, curves):
-    if had_data and not any(np.isfinite(ys).any() for _, ys in curves):
-        ax.text(0.5, 0.5, "no finite values (diverged runs)", transform=ax.transAxes,
-                ha="center", va="center", color="#a00")
-
-
-def _style(ax, integer_x=False):
+def _style(ax, title, xlabel, integer_x=False):
+    ax.set_title(title, fontsize=10)
+    ax.set_xlabel(xlabel)
     if integer_x:
         ax.xaxis.set_major_locator(MaxNLocator(integer=True, steps=[1, 2, 2.5, 5, 10]))
     ax.grid(True, color="#dddddd", linewidth=0.6)
@@ -613,133 +774,120 @@ def _style(ax, integer_x=False):
         ax.spines[s].set_visible(False)
 
 
-def fig_mnist_classify(exp, sel):
-    """Fig. 2: log loss per epoch, train (dark) and validation (faint), one panel per dropout."""
-    dps = exp.dropouts()
-    acts = exp.activations()
-    fig, axes = plt.subplots(1, len(dps), figsize=(5.2 * len(dps), 4.0), squeeze=False)
-    for ax, dp in zip(axes[0], dps):
-        curves = []
-        for act in acts:
-            if (act, dp) not in sel:
-                continue
-            lr = sel[(act, dp)][0]
-            c = act_color(act, acts)
-            for split, alpha, lw, lab in (("val", 0.4, 1.6, None),
-                                          ("train", 1.0, 1.8, act_label(act))):
-                xs, ys = _median_curve(exp, act, dp, lr, split, 0)
-                if len(xs):
-                    _plot(ax, xs, ys, color=c, alpha=alpha, linewidth=lw, label=lab)
-                    curves.append((xs, ys))
-        ax.set_title("Log Loss (no dropout)" if dp >= 1.0
-                     else f"Log Loss (dropout keep rate = {dp:g})")
-        ax.set_xlabel("Epoch")
-        ax.set_ylim(0, _robust_top(curves))
-        _style(ax, integer_x=True)
-        _note_if_empty(ax, bool(curves), curves)
-        if curves:
-            ax.legend(frameon=False, title="dark: train, faint: validation", title_fontsize=8,
-                      fontsize=9)
-    fig.suptitle(f"{exp.name}: median over seeds at the selected learning rate", fontsize=10)
-    fig.tight_layout()
-    return [("", fig)]
-
-
-def fig_noise(exp, sel):
-    """Fig. 3: test accuracy and log loss against noise strength, one figure per dropout."""
-    acts = exp.activations()
-    out = []
-    dps = exp.dropouts()
-    for dp in dps:
-        fig, axes = plt.subplots(1, 2, figsize=(10.4, 4.0))
-        for metric, ax, title in ((1, axes[0], "Test Set Accuracy"),
-                                  (0, axes[1], "Test Set Log Loss")):
-            for act in acts:
-                if (act, dp) not in sel:
-                    continue
-                lr = sel[(act, dp)][0]
-                xs, med, lo, hi = _noise_curve(exp, act, dp, lr, metric)
-                if not len(xs):
-                    continue
-                c = act_color(act, acts)
-                _plot(ax, xs, med, color=c, linewidth=1.8, label=act_label(act))
-                ax.fill_between(xs, lo, hi, color=c, alpha=0.15, linewidth=0)
-            ax.set_title(title)
-            ax.set_xlabel("Noise Strength")
-            _style(ax)
-            ax.legend(frameon=False, fontsize=9)
-        axes[1].set_ylim(bottom=0)
-        sub = "" if dp >= 1.0 else f", dropout keep rate = {dp:g}"
-        fig.suptitle(f"{exp.name}: median over seeds, band = min..max{sub}", fontsize=10)
-        fig.tight_layout()
-        out.append(("" if len(dps) == 1 else f"_keep{dp:g}", fig))
-    return out
-
-
-def fig_generic(exp, sel):
-    """Any other experiment: loss (and error) per epoch for every split, one column per dropout."""
-    dps = exp.dropouts()
-    acts = exp.activations()
-    metrics = [(0, "Loss")] + ([(1, "Error")] if exp.has_error else [])
-    fig, axes = plt.subplots(len(metrics), len(dps),
-                             figsize=(max(6.4, 5.2 * len(dps)), 3.6 * len(metrics) + 0.4),
+def _axes(n, width=5.2, height=4.0, ncols=3):
+    ncols = min(n, ncols)
+    nrows = -(-n // ncols)
+    fig, axes = plt.subplots(nrows, ncols, figsize=(width * ncols, height * nrows + 0.4),
                              squeeze=False)
-    styles = {"train": "-", "val": "--", "test": ":"}
-    for j, dp in enumerate(dps):
-        for i, (m, mname) in enumerate(metrics):
-            ax = axes[i][j]
-            curves, had_data = [], False
-            for act in acts:
-                if (act, dp) not in sel:
-                    continue
-                lr = sel[(act, dp)][0]
-                for split in SPLITS:
-                    xs, ys = _median_curve(exp, act, dp, lr, split, m)
-                    had_data = had_data or bool(len(xs))
-                    if len(xs) and np.isfinite(ys).any():
-                        _plot(ax, xs, ys, color=act_color(act, acts), linestyle=styles[split],
-                              linewidth=1.6, label=f"{act_label(act)} {split}")
-                        curves.append((xs, ys))
-            _note_if_empty(ax, had_data, curves)
-            ax.set_title(f"{mname} ({dropout_title(dp)})")
-            ax.set_xlabel("Epoch")
-            ax.set_ylim(0, _robust_top(curves))
-            _style(ax, integer_x=True)
-            if curves:
-                ax.legend(frameon=False, fontsize=8)
-    fig.suptitle(f"{exp.name}: median over seeds at the selected learning rate\n"
-                 "solid: train, dashed: validation, dotted: test", fontsize=9)
+    for ax in axes.flat[n:]:
+        ax.set_visible(False)
+    return fig, list(axes.flat[:n])
+
+
+SPLIT_STYLE = {"train": dict(alpha=1.0, linewidth=1.8), "val": dict(alpha=0.4, linewidth=1.6),
+               "test": dict(alpha=0.7, linewidth=1.4, linestyle="--")}
+SPLIT_LEGEND = {"train": "dark: train", "val": "faint: validation", "test": "dashed: test"}
+
+
+def fig_epochs(panels, ylabel, suptitle):
+    """panels: [(title, [(label, color, runs, splits)])]: median loss per epoch over seeds."""
+    fig, axes = _axes(len(panels))
+    for ax, (title, entries) in zip(axes, panels):
+        curves, drawn = [], set()
+        for label, color, runs, splits in entries:
+            for split in splits:
+                xs, ys = median_curve(runs, split)
+                if len(xs):
+                    _plot(ax, xs, ys, color=color, label=label if split == splits[0] else None,
+                          **SPLIT_STYLE[split])
+                    curves.append((xs, ys))
+                    drawn.add(split)
+        if curves and not any(np.isfinite(ys).any() for _, ys in curves):
+            ax.text(0.5, 0.5, "no finite values (diverged runs)", transform=ax.transAxes,
+                    ha="center", va="center", color="#a00")
+        ax.set_ylim(0, _robust_top(curves))
+        ax.set_ylabel(ylabel)
+        _style(ax, title, "Epoch", integer_x=True)
+        if curves:
+            ax.legend(frameon=False, fontsize=8, title_fontsize=8, title=", ".join(
+                SPLIT_LEGEND[s] for s in SPLITS if s in drawn))
+    fig.suptitle(suptitle, fontsize=10)
     fig.tight_layout()
-    return [("", fig)]
+    return fig
 
 
-def safe_name(s):
-    return re.sub(r"[^A-Za-z0-9_.-]", "_", s)
+def fig_noise(panels, has_err, loss_name, suptitle):
+    """Fig. 3: per panel row, test accuracy and test loss against the noise strength a."""
+    metrics = ([(1, "Test Set Accuracy")] if has_err else []) + [(0, f"Test Set {loss_name}")]
+    fig, axes = _axes(len(panels) * len(metrics), ncols=len(metrics))
+    titles = []
+    for i, (cond, entries) in enumerate(panels):
+        for j, (metric, name) in enumerate(metrics):
+            ax = axes[i * len(metrics) + j]
+            for label, color, runs in entries:
+                xs, med, lo, hi = noise_curve(runs, metric)
+                if len(xs):
+                    _plot(ax, xs, med, color=color, linewidth=1.8, label=label)
+                    ax.fill_between(xs, lo, hi, color=color, alpha=0.15, linewidth=0)
+            titles.append(f"{name} ({cond})")
+            _style(ax, titles[-1], "Noise Strength")
+            if metric == 0:
+                ax.set_ylim(bottom=0)
+            if entries:
+                ax.legend(frameon=False, fontsize=9)
+    fig.suptitle(suptitle, fontsize=10)
+    fig.tight_layout()
+    return fig, titles
 
 
-def make_figures(exp, sel, fig_dir, svg):
-    if exp.name == "mnist_classify" and not exp.is_noise:
-        figs = fig_mnist_classify(exp, sel)
-    elif exp.is_noise:
-        figs = fig_noise(exp, sel)
-    else:
-        figs = fig_generic(exp, sel)
-    paths = []
-    for suffix, fig in figs:
-        path = fig_dir / f"{safe_name(exp.name)}{suffix}.png"
-        _atomic_savefig(fig, path, dpi=120)
-        if svg:
-            _atomic_savefig(fig, path.with_suffix(".svg"))
-        plt.close(fig)
-        paths.append(path)
-    return paths
+def make_figure(exp, setting, blks, ctx):
+    """One figure per (experiment, setting), dispatched on experiments.json's plot; returns
+    (figure, panel titles)."""
+    meta, name = exp.meta, exp.name
+    acts = [g.activation for g in exp.groups]
+    per_lr = blks[0].per_lr
+    sub = f"{name}, {setting_text(setting)}: median over seeds, " + (
+        "every learning rate (no selection)" if per_lr else "at the lr selected by gelu-lab")
+    if meta["plot"] == "noise":
+        panels = [(b.title, [(act_label(r.act) + (f", lr {fmt_lr(r.group.lr)}" if per_lr else ""),
+                              act_color(r.act, acts), exp.groups[r.group])
+                             for r in b.rows if r.group]) for b in blks]
+        return fig_noise(panels, exp.has_error(), meta["loss_name"], sub + "; band = min..max")
+    if meta["plot"] not in PLOTS:
+        ctx.warn(f"{name}: unknown plot kind {meta['plot']!r} in experiments.json; a generic "
+                 "per-epoch loss figure instead")
+    splits_of = {"curves_by_lr": ("train", "test")}.get(meta["plot"], SPLITS)
+    # curves_by_activation: the same figure for a joint (lr, dropout) selection (one panel).
+    if meta["plot"] in ("curves_by_dropout", "curves_by_activation") and not per_lr:
+        def entry(r):
+            runs = exp.groups[r.group]
+            val = any(("val", None) in x.points for x in runs)
+            label = act_label(r.act) + ("" if r.sel is None or blks[0].dropout is not None else
+                                        f" (keep {fmt_keep(r.group.dropout)}, "
+                                        f"lr {fmt_lr(r.group.lr)})")
+            return (label, act_color(r.act, acts), runs, ("train", "val" if val else "test"))
+        panels = [(f"{meta['loss_name']} ({b.title})", [entry(r) for r in b.rows if r.group])
+                  for b in blks]
+    else:  # one panel per (dropout, lr): no selection involved
+        groups = exp.in_setting(setting)
+        keys = sorted({(g.dropout, g.lr) for g in groups}, key=lambda k: (k[0], -k[1]))
+        multi = len({k[0] for k in keys}) > 1 or keys[0][0] != 0
+        panels = [(f"{meta['loss_name']}, lr = {fmt_lr(lr)}"
+                   + (f", keep {fmt_keep(dp)}" if multi else ""),
+                   [(act_label(g.activation), act_color(g.activation, acts), exp.groups[g],
+                     [s for s in splits_of if any((s, None) in r.points for r in exp.groups[g])])
+                    for g in groups if (g.dropout, g.lr) == (dp, lr)]) for dp, lr in keys]
+    return fig_epochs(panels, meta["loss_name"], sub), [p[0] for p in panels]
 
 
-def _atomic_savefig(fig, path, **kw):
-    fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
-    with os.fdopen(fd, "wb") as f:
-        fig.savefig(f, format=path.suffix[1:], **kw)
-    os.replace(tmp, path)
+def save_figure(fig, path, svg):
+    for p in [path] + ([path.with_suffix(".svg")] if svg else []):
+        fd, tmp = tempfile.mkstemp(prefix=p.name + ".", suffix=".tmp", dir=p.parent)
+        with os.fdopen(fd, "wb") as f:
+            fig.savefig(f, format=p.suffix[1:], dpi=120)
+        os.chmod(tmp, 0o644)
+        os.replace(tmp, p)
+    plt.close(fig)
 
 
 # ----------------------------------------------------------------------------------------------
@@ -747,167 +895,174 @@ def _atomic_savefig(fig, path, **kw):
 
 
 class Table:
-    def __init__(self, title, headers, note=""):
-        self.title, self.headers, self.rows, self.note = title, headers, [], note
+    def __init__(self, title, headers):
+        self.title, self.headers, self.rows = title, headers, []
 
     def is_text(self, j):
         """Left-align a column whose cells are words, right-align numbers."""
-        return j == 0 or self.headers[j] in TEXT_COLUMNS
+        return j == 0 or self.headers[j] in ("activation", "selected lr")
 
 
-TEXT_COLUMNS = {"activation", "rule", "candidates (criterion: median final loss)",
-                "experiment"}
+def tidy_row(exp, table, g, **kw):
+    base = {"experiment": exp.name, "table": table}
+    if g is not None:
+        base.update(activation=g.activation, keep=fmt_keep(g.dropout), lr=g.lr, epochs=g.epochs,
+                    train_limit=g.train_limit, validation=g.validation)
+    return dict(base, **kw)
 
 
-def results_tables(exp, sel, tidy):
-    tables = []
-    has_err = exp.has_error
-    pm = "error" if has_err else "loss"  # the metric the paired comparison uses
-    for dp in exp.dropouts():
-        acts = [a for a in exp.activations() if (a, dp) in sel]
-        finals = {}  # act -> {"error": {seed: v}, "loss": {seed: v}}
-        for act in acts:
-            lr = sel[(act, dp)][0]
-            e, l = {}, {}
-            for seed in exp.seeds(act, dp, lr):
-                f = exp.final((act, dp, lr, seed), "test")
-                if f is not None:
-                    l[seed], e[seed] = f[0], f[1]
-            finals[act] = {"error": e, "loss": l}
-        ref = finals.get("gelu") if "gelu" in acts else None
-        headers = ["activation", "lr", "seeds"]
-        if has_err:
-            headers += ["median test error (%)", "mean ± std (%)", "95% CI of mean (%)"]
-        headers += ["median test loss", "mean ± std", "95% CI of mean"]
-        if ref is not None and len(acts) > 1:
-            unit = "pp" if has_err else "loss"
-            headers += [f"Δ test {pm} vs GELU, mean ({unit})", "95% CI",
-                        "seeds: lower / GELU lower / tie"]
-        t = Table(f"{exp.name}: {dropout_title(dp)}", headers)
-        for act in acts:
-            lr = sel[(act, dp)][0]
-            losses = finals[act]["loss"]
-            if not losses:
-                row = [act_label(act), fmt_lr(lr), "0 (no test split)"]
-                row += ["n/a"] * (len(headers) - len(row))
-                t.rows.append(row)
+def tidy_stats(tidy, exp, table, g, metric, st, median=True):
+    vals = {"median": st["median"]} if median else {}
+    vals.update(mean=st["mean"], std=st["std"] if st["n"] >= 2 else None,
+                ci95_low=st["ci"] and st["ci"][0], ci95_high=st["ci"] and st["ci"][1])
+    for k, v in vals.items():
+        if v is not None:
+            tidy.append(tidy_row(exp, table, g, metric=metric, statistic=k, value=v, n=st["n"],
+                                 diverged=st["diverged"]))
+
+
+def selection_table(exp, setting, blks, ctx):
+    src = ctx.source(exp.meta, exp.name)[0]
+    joint = blks[0].dropout is None
+    title = (f"{exp.name}: selection.csv (gelu-lab's choice), {setting_text(setting)}"
+             if src == exp.name else
+             f"{exp.name}: learning rates selected in {src} (selection.csv), "
+             f"{setting_text(setting)}")
+    t = Table(title, ["activation", "selected keep" if joint else "dropout keep", "selected lr",
+                      "seeds", "median final validation loss"])
+    for b in blks:
+        for r in b.rows:
+            keep = fmt_keep(r.sel["dropout"] if r.sel else b.dropout) if r.sel or not joint else ""
+            if r.sel is None:
+                t.rows.append([act_label(r.act), keep, r.note, "", ""])
                 continue
-            el = [finals[act]["error"][s] for s in losses]
-            ll = [losses[s] for s in losses]
-            se, sl = describe(el), describe(ll)
-            n_div = sum(1 for v in ll if not math.isfinite(v))
-            seeds_txt = str(len(ll)) + (f" ({n_div} diverged)" if n_div else "")
-            row = [act_label(act), fmt_lr(lr), seeds_txt]
-            base = {"experiment": exp.name, "table": "final_test", "keep": dp,
-                    "activation": act, "lr": lr, "noise": ""}
-            if has_err:
-                row += [fmt_pct(se["median"]), fmt_mean_std(se, fmt_pct), fmt_ci(se, fmt_pct)]
-                _tidy_stats(tidy, base, "test_error", se)
-            row += [fmt_loss(sl["median"]), fmt_mean_std(sl, fmt_loss), fmt_ci(sl, fmt_loss)]
-            _tidy_stats(tidy, base, "test_loss", sl)
-            if ref is not None and len(acts) > 1:
-                if act == "gelu":
-                    row += ["(reference)", "", ""]
-                else:
-                    p = paired(finals[act][pm], ref[pm])
-                    f = fmt_pct if has_err else fmt_loss
-                    if p is None:
-                        row += ["n/a (no common seeds)", "", ""]
-                    else:
-                        row += [f(p["mean"]), fmt_ci(p, f),
-                                f"{p['wins']} / {p['losses']} / {p['ties']} of {p['n']}"]
-                        b = dict(base, table="paired_vs_gelu")
-                        _tidy_stats(tidy, b, f"test_{pm}_diff", p, median=False)
-                        for k in ("wins", "losses", "ties"):
-                            tidy.append(dict(b, metric=f"test_{pm}_diff", statistic=k,
-                                             value=p[k], n=p["n"]))
+            st = {"n": r.sel["seeds"], "diverged": r.sel["diverged"]}
+            t.rows.append([act_label(r.act), keep, fmt_lr(r.sel["lr"]),
+                           fmt_seeds(r.sel["seeds"], r.sel["diverged"]),
+                           cell(r.sel["val"], fmt_loss, st)])
+    return t
+
+
+def results_table(exp, setting, block, ctx, tidy):
+    """Final test error and loss per shown group, with per-seed differences to GELU."""
+    has_err, ln = exp.has_error(), exp.meta["loss_name"]
+    pm = "error" if has_err else "loss"  # the metric the paired comparison uses
+    joint = block.dropout is None
+    stats = {r.group: {m: group_stats(exp, r.group, m, ctx) for m in ("error", "loss")}
+             for r in block.rows if r.group}
+
+    def ref_of(g):  # GELU's shown group (per-lr tables: at the same lr)
+        return next((x for x in stats if x.activation == "gelu" and (not block.per_lr or
+                                                                     x.lr == g.lr)), None)
+    compare = any(g.activation != "gelu" and ref_of(g) for g in stats)
+    headers = ["activation"] + (["keep"] if joint else []) + ["lr", "seeds"]
+    if has_err:
+        headers += ["median test error (%)", "mean ± std (%)", "95% CI of mean (%)"]
+    headers += [f"median test {ln}", "mean ± std", "95% CI of mean"]
+    if compare:
+        headers += [f"Δ test {pm} vs GELU, mean ({'pp' if has_err else ln})", "95% CI",
+                    "seeds: lower / GELU lower / tie"]
+    per = "per learning rate, " if block.per_lr else ""
+    t = Table(f"{exp.name}: final test results, {per}{block.title}, {setting_text(setting)}",
+              headers)
+    for r in block.rows:
+        row = [act_label(r.act)] + ([fmt_keep(r.group.dropout) if r.group else ""]
+                                    if joint else [])
+        if r.group is None:
+            t.rows.append(row + [r.note] + [""] * (len(headers) - len(row) - 1))
+            continue
+        (se, _), (sl, _) = stats[r.group]["error"], stats[r.group]["loss"]
+        row += [fmt_lr(r.group.lr), fmt_seeds(sl["n"], sl["diverged"])]
+        for metric, st, f in (("error", se, fmt_pct), ("loss", sl, fmt_loss)):
+            if metric == "error" and not has_err:
+                continue
+            row += [cell(st["median"], f, st), fmt_mean_std(st, f), fmt_ci(st, f)]
+            tidy_stats(tidy, exp, "final_test", r.group, f"test_{metric}", st)
+        ref = ref_of(r.group)
+        if compare and (ref is None or ref == r.group):
+            row += ["(reference)" if ref == r.group else "n/a (no GELU)", "", ""]
+        elif compare:
+            p = paired(stats[r.group][pm][1], stats[ref][pm][1])
+            f = fmt_pct if has_err else fmt_loss
+            if p is None:
+                row += ["n/a (no common seeds)", "", ""]
+            else:
+                row += [cell(p["mean"], f, p), fmt_ci(p, f),
+                        f"{p['wins']} / {p['losses']} / {p['ties']} of {p['n']}"]
+                tidy_stats(tidy, exp, "paired_vs_gelu", r.group, f"test_{pm}_diff", p,
+                           median=False)
+                for k in ("wins", "losses", "ties"):
+                    tidy.append(tidy_row(exp, "paired_vs_gelu", r.group, metric=f"test_{pm}_diff",
+                                         statistic=k, value=p[k], n=p["n"]))
+        t.rows.append(row)
+    return t
+
+
+def noise_tables(exp, setting, block, tidy):
+    avail = exp.noise_levels([r.group for r in block.rows if r.group])
+    levels = []
+    for target in NOISE_TABLE_LEVELS:
+        near = min(avail, key=lambda a: abs(a - target), default=None)
+        if near is not None and abs(near - target) <= 0.051 and near not in levels:
+            levels.append(near)
+    levels = levels or avail[:: max(1, len(avail) // 5)]
+    tables = []
+    for metric, title, f in ((1, "median test accuracy (%)", fmt_pct),
+                             (0, f"median test {exp.meta['loss_name']}", fmt_loss)):
+        if metric == 1 and not exp.has_error():
+            continue
+        headers = ["activation", "lr", "seeds"] + [f"a = {a:g}" for a in levels]
+        per = "per learning rate, " if block.per_lr else ""
+        t = Table(f"{exp.name}: {title} at noise strength a, {per}{block.title}, "
+                  f"{setting_text(setting)}", headers)
+        for r in block.rows:
+            if r.group is None:
+                t.rows.append([act_label(r.act), r.note] + [""] * (len(headers) - 2))
+                continue
+            runs = exp.groups[r.group]
+            row = [act_label(r.act), fmt_lr(r.group.lr),
+                   fmt_seeds(len(runs), sum(1 for x in runs if x.diverged))]
+            for a in levels:
+                vals = [v[metric] for v in (x.at_noise(a) for x in runs) if v is not None]
+                st = {"n": len(vals), "diverged": sum(1 for v in vals if math.isinf(v))}
+                med = median_inf(vals)
+                if med is not None and metric == 1:
+                    med = 1.0 - med  # accuracy: the median error's complement
+                row.append("—" if med is None else cell(med, f, st))
+                if med is not None:
+                    tidy.append(tidy_row(exp, "noise", r.group, noise=a, statistic="median",
+                                         metric="test_accuracy" if metric else "test_loss",
+                                         value=med, n=st["n"], diverged=st["diverged"]))
             t.rows.append(row)
         tables.append(t)
     return tables
 
 
-def _tidy_stats(tidy, base, metric, st, median=True):
-    vals = {"mean": st["mean"], "std": st["std"],
-            "ci95_low": st["ci"][0] if st["ci"] else None,
-            "ci95_high": st["ci"][1] if st["ci"] else None}
-    if median:
-        vals = dict(median=st["median"], **vals)
-    for k, v in vals.items():
-        tidy.append(dict(base, metric=metric, statistic=k, value=v, n=st["n"]))
-
-
-def noise_tables(exp, sel, tidy):
-    levels_avail = exp.noise_levels()
-    levels = []
-    for target in NOISE_TABLE_LEVELS:
-        if levels_avail:
-            near = min(levels_avail, key=lambda a: abs(a - target))
-            if abs(near - target) <= 0.051 and near not in levels:
-                levels.append(near)
-    if not levels:
-        levels = levels_avail[:: max(1, len(levels_avail) // 5)]
-    tables = []
-    multi_dp = len(exp.dropouts()) > 1
-    for metric, title, f in ((1, "median test accuracy (%)", fmt_pct),
-                             (0, "median test log loss", fmt_loss)):
-        if metric == 1 and not exp.has_error:
-            continue
-        headers = ["activation"] + (["dropout keep"] if multi_dp else []) + ["lr", "seeds"]
-        headers += [f"a = {fmt_num(a)}" for a in levels]
-        t = Table(f"{exp.name}: {title} at noise strength a", headers)
-        for dp in exp.dropouts():
-            for act in exp.activations():
-                if (act, dp) not in sel:
-                    continue
-                lr = sel[(act, dp)][0]
-                xs, med, _, _ = _noise_curve(exp, act, dp, lr, metric)
-                pts = dict(zip(xs.tolist(), med.tolist()))
-                row = [act_label(act)] + ([fmt_keep(dp)] if multi_dp else [])
-                row += [fmt_lr(lr), str(len(exp.seeds(act, dp, lr)))]
-                for a in levels:
-                    v = pts.get(a)
-                    row.append("—" if v is None else f(v))
-                    if v is not None:
-                        tidy.append({"experiment": exp.name, "table": "noise", "keep": dp,
-                                     "activation": act, "lr": lr, "noise": a,
-                                     "metric": "test_accuracy" if metric else "test_loss",
-                                     "statistic": "median", "value": v,
-                                     "n": len(exp.seeds(act, dp, lr))})
-                t.rows.append(row)
-        tables.append(t)
-    return tables
-
-
-def selection_table(exp, sel):
-    t = Table(f"{exp.name}: learning-rate selection",
-              ["activation", "dropout keep", "candidates (criterion: median final loss)",
-               "selected lr", "rule"])
-    for (act, dp), (lr, how, crit) in sorted(sel.items(), key=lambda kv: (-kv[0][1],
-                                                                          act_key(kv[0][0]))):
-        cands = " · ".join(f"{fmt_lr(x)}: {fmt_loss(crit[x])}" for x in sorted(crit)) or \
-            ", ".join(fmt_lr(x) for x in exp.lrs(act, dp))
-        t.rows.append([act_label(act), fmt_keep(dp), cands, fmt_lr(lr), how])
-    return t
-
-
-def setup_items(exp):
-    er = exp.epochs_range()
-    items = [
-        ("activations", ", ".join(exp.activations())),
-        ("learning rates", ", ".join(fmt_lr(x) for x in exp.lrs())),
-        ("dropout keep rates", ", ".join(fmt_keep(x) for x in exp.dropouts())),
-        ("seeds", fmt_seeds(exp.seeds())),
-        ("epochs (last evaluated)", "n/a" if er is None else
-         (fmt_num(er[1]) if er[0] == er[1] else f"{fmt_num(er[0])}..{fmt_num(er[1])} "
-          "(runs differ: unfinished runs?)")),
-        ("splits", ", ".join(exp.splits()) or "none"),
-        ("runs / records", f"{len(exp.runs())} / {exp.n_records}"
-         + (f" ({exp.n_short} shorter runs left out)" if exp.n_short else "")),
-    ]
-    if exp.is_noise:
-        lv = exp.noise_levels()
-        items.append(("noise strengths a",
-                      f"{len(lv)} levels, {fmt_num(lv[0])}..{fmt_num(lv[-1])}"))
+def setup_items(exp, data_text):
+    m = exp.meta
+    runs = exp.all_runs()
+    n_div = sum(1 for r in runs if r.diverged)
+    items = [("data", data_text),
+             ("task", m["task"] + (f" (models of {m['reuses']})" if m["reuses"] else "")),
+             ("metrics", ", ".join(m["loss_name"] if x == "loss" else x for x in m["metrics"])),
+             ("selection", {"lr": "lr per activation and dropout",
+                            "lr,dropout": "(lr, dropout) pair per activation, chosen jointly",
+                            "none": "none: every learning rate is shown"}.get(
+                                m["select"], f"unknown ({m['select']}): every lr is shown")),
+             ("activations", ", ".join(sorted({g.activation for g in exp.groups}, key=act_key))),
+             ("learning rates", ", ".join(fmt_lr(x) for x in sorted({g.lr for g in exp.groups}))),
+             ("dropout keep rates", ", ".join(fmt_keep(x) for x in
+                                              sorted({g.dropout for g in exp.groups}))),
+             ("seeds", ", ".join(str(s) for s in sorted({r.seed for r in runs}))),
+             ("settings (never pooled)", "; ".join(setting_text(s) for s in exp.settings())),
+             ("splits", ", ".join(exp.splits()) or "test under noise"),
+             ("runs", f"{len(runs)}" + (f", {n_div} diverged (kept: +inf in medians)"
+                                        if n_div else ""))]
+    lv = exp.noise_levels()
+    if lv:
+        items.append(("noise strengths a", f"{len(lv)} levels, {lv[0]:g}..{lv[-1]:g}"))
+    if m["paper"]:
+        items.append(("paper", str(m["paper"])))
     return items
 
 
@@ -927,6 +1082,7 @@ tr:nth-child(even) td{background:#fafafa}
 caption{caption-side:top;text-align:left;font-weight:600;padding:.3em 0}
 .note{color:#555;font-size:.9em}
 .warn{background:#fff4e5;border-left:4px solid #f0a020;padding:.4em .8em}
+ul.claims li{margin:.2em 0}
 dl.setup{display:grid;grid-template-columns:max-content auto;gap:.1em 1em}
 dl.setup dt{font-weight:600} dl.setup dd{margin:0}
 img{max-width:100%;border:1px solid #eee}
@@ -943,8 +1099,6 @@ def table_html(t):
             f"<td class='t'>{html.escape(str(c))}</td>" if t.is_text(j)
             else f"<td>{html.escape(str(c))}</td>" for j, c in enumerate(r)) + "</tr>")
     h.append("</tbody></table>")
-    if t.note:
-        h.append(f"<p class='note'>{t.note}</p>")
     return "\n".join(h)
 
 
@@ -958,149 +1112,221 @@ def table_md(t):
     return "\n".join(lines) + "\n"
 
 
+def plain(text):
+    return re.sub(r"<[^>]+>", "", html.unescape(text))
+
+
+RULE_TEXT = (
+    "Learning rates are gelu-lab's choice as written in <code>selection.csv</code>: per "
+    "experiment, activation and dropout condition, the lowest <b>median over seeds of the "
+    "final-epoch validation loss</b>, a diverged run counting as +&infin;, ties to the larger "
+    "learning rate. Experiments marked <code>\"select\": \"lr,dropout\"</code> in "
+    "experiments.json choose the (lr, dropout) pair per activation jointly; "
+    "<code>\"none\"</code> shows every learning rate; an experiment that evaluates another's "
+    "trained models (<code>\"reuses\"</code>) uses that experiment's choice. Runs of different "
+    "planned epochs, training-set limits or validation sizes are separate groups, never pooled. "
+    "The report shows this selection and makes no choice of its own.")
+
 STAT_NOTE = (
     "Final test values are those of the last evaluated epoch of each run. Median over seeds "
     "(the paper's statistic; a diverged run counts as +&infin;); mean &plusmn; sample standard "
-    "deviation and the 95% confidence interval of the mean (Student's t, n&minus;1 degrees of "
-    "freedom) over the runs with a finite value; \"n/a\" with a single seed. &Delta; vs GELU: "
-    "per-seed differences (this activation minus GELU, same seed, each at its selected "
-    "learning rate) over the seeds both have; negative means lower than GELU; pp = percentage "
+    "deviation as in summary.csv (a diverged run makes them infinite: shown as diverged) and the "
+    "95% confidence interval of the mean (Student's t, n&minus;1 degrees of freedom); \"n/a\" "
+    "with a single seed. &Delta; vs GELU: per-seed differences (this activation minus GELU, "
+    "same seed) over the seeds both have; negative means lower than GELU; pp = percentage "
     "points.")
 
-
 NOISE_NOTE = (
-    "Median over seeds of the test accuracy (1 &minus; error) and test log loss of each trained "
-    "model under input noise of strength a, at the learning rate selected above; the figure's "
+    "Median over seeds of the test accuracy (1 &minus; error) and test loss of each trained "
+    "model under input noise of strength a (a diverged value counts as the worst); the figure's "
     "band spans the seeds' minimum to maximum.")
-
-SUMMARY_HEADER = ["experiment", "activation", "dropout", "lr", "seeds", "epochs",
-                  "test_error_mean", "test_error_std", "test_loss_mean", "test_loss_std"]
 
 
 def write_atomic(path, text):
     fd, tmp = tempfile.mkstemp(prefix=path.name + ".", suffix=".tmp", dir=path.parent)
     with os.fdopen(fd, "w", encoding="utf-8", newline="") as f:
         f.write(text)
+    os.chmod(tmp, 0o644)  # mkstemp's 0600 would hide the report from a web server
     os.replace(tmp, path)
+
+
+def data_sets(runs, dataset):
+    """{fingerprint: (data name, an example file)} over the runs (and dataset.json)."""
+    out = {}
+    for r in runs.values():
+        out.setdefault(r.rec["fingerprint"], (r.rec["data"], r.where))
+    if isinstance(dataset, dict) and dataset.get("fingerprint") and "" not in out:
+        out.setdefault(str(dataset["fingerprint"]), (str(dataset.get("name", "")), "dataset.json"))
+    return out
+
+
+def data_text(name, fp):
+    return (name or "unnamed data set") + (f" (fingerprint {fp})" if fp else
+                                           " (no fingerprint: written by an older gelu-lab)")
+
+
+def report_experiment(exp, ctx, data, fig_dir, out, svg, tidy):
+    m, name = exp.meta, exp.name
+    anchor = re.sub(r"[^A-Za-z0-9_.-]", "_", name)
+    title = name + (f" ({m['figure']})" if m["figure"] else "")
+    body = [f"<h2 id='{anchor}'>{html.escape(title)}</h2>"]
+    md = [f"## {title}\n"]
+    if m["summary"]:
+        body.append(f"<p>{html.escape(str(m['summary']))}</p>")
+        md.append(f"{m['summary']}\n")
+    claims = ctx.claims.get(name, [])
+    if claims:
+        body.append("<h3>The paper's claims, as checked by gelu-lab (claims.csv)</h3>"
+                    "<ul class='claims'>")
+        for c in claims:
+            s = claim_sentence(c)
+            body.append(f"<li>{html.escape(s)}</li>")
+            md.append(f"- {s}")
+            base = {"experiment": name, "table": "claims", "activation": c["activation"],
+                    "baseline": c["baseline"], "metric": c["metric"], "n": c["seeds"],
+                    "keep": "selected" if c["dropout"] < 0 else fmt_keep(c["dropout"])}
+            for k in ("diff_mean", "ci_low", "ci_high", "verdict"):
+                tidy.append(dict(base, statistic=k, value=c[k]))
+        body.append("</ul>")
+        md.append("")
+    body.append("<h3>Setup (experiments.json and the runs)</h3><dl class='setup'>")
+    for k, v in setup_items(exp, data):
+        body.append(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>")
+        md.append(f"- {k}: {v}")
+    body.append("</dl>")
+    md.append("")
+    settings = exp.settings()
+    for setting in settings:
+        blks = blocks(exp, setting, ctx)
+        body.append(f"<h3>{html.escape(setting_text(setting))}</h3>")
+        md.append(f"### {setting_text(setting)}\n")
+        fig, titles = make_figure(exp, setting, blks, ctx)
+        path = fig_dir / f"{anchor}{'' if len(settings) == 1 else '_' + setting_slug(setting)}.png"
+        save_figure(fig, path, svg)
+        rel = os.path.relpath(path, out).replace(os.sep, "/")
+        caption = f"{rel}: panels: " + "; ".join(titles)
+        b64 = base64.b64encode(path.read_bytes()).decode("ascii")
+        body.append(f"<p><img alt='{html.escape(caption)}' src='data:image/png;base64,{b64}'>"
+                    f"<br><span class='note'>{html.escape(caption)}</span></p>")
+        md.append(f"![{html.escape(caption)}]({rel})\n")
+        tables = [selection_table(exp, setting, blks, ctx)] if not blks[0].per_lr else []
+        for b in blks:
+            tables += (noise_tables(exp, setting, b, tidy) if m["plot"] == "noise" or
+                       m["task"] == "perturb" else [results_table(exp, setting, b, ctx, tidy)])
+        for t in tables:
+            body.append(table_html(t))
+            md.append(table_md(t))
+        for b in blks:
+            for r in b.rows:
+                if r.sel is not None and r.group is not None:
+                    tidy.append(tidy_row(exp, "selection", r.group, metric="val_loss_median",
+                                         statistic="selected", value=r.sel["val"],
+                                         n=r.sel["seeds"], diverged=r.sel["diverged"]))
+    note = NOISE_NOTE if m["task"] == "perturb" else STAT_NOTE
+    body.append(f"<p class='note'>{note}</p>")
+    return body, md
+
+
+TIDY_COLUMNS = ["experiment", "table", "activation", "baseline", "keep", "lr", "epochs",
+                "train_limit", "validation", "noise", "metric", "statistic", "value", "n",
+                "diverged"]
 
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description="Report (HTML, Markdown, CSV, figures) from a "
                                              "gelu-lab results directory.")
-    ap.add_argument("dir", help="results directory holding runs/*.jsonl and summary.csv")
+    ap.add_argument("dir", help="results directory (the --out of gelu-lab run)")
     ap.add_argument("--out", help="where report.html, report.md, tables.csv and figures/ go "
                                   "(default: DIR)")
     ap.add_argument("--svg", action="store_true", help="also write SVG figures")
     args = ap.parse_args(argv)
 
     root = Path(args.dir)
+    hint = "(hint: run 'gelu-lab run EXPERIMENT --out DIR' first)"
     if not root.is_dir():
-        print(f"make_report: error: results directory '{root}' does not exist "
-              "(hint: run 'gelu-lab run EXPERIMENT --out DIR' first)", file=sys.stderr)
+        print(f"make_report: error: results directory '{root}' does not exist {hint}",
+              file=sys.stderr)
         return EXIT_NO_DATA
     warn = Warnings()
-    files, records = load_records(root, warn)
-    if not records:
+    files, n_records, runs = load_runs(root, warn)
+    if not runs:
         what = "no runs/*.jsonl files" if not files else "no valid records in runs/*.jsonl"
-        print(f"make_report: error: '{root}' holds {what}; nothing to report "
-              "(hint: run 'gelu-lab run EXPERIMENT --out DIR' first)", file=sys.stderr)
+        print(f"make_report: error: '{root}' holds {what}; nothing to report {hint}",
+              file=sys.stderr)
         return EXIT_NO_DATA
-    summary = load_summary(root, warn)
-    keep_of = {(r["experiment"], r["dropout_raw"]): r["dropout"] for r in records}
-    selection_csv = load_selection_csv(root, warn, keep_of)
+    dataset = read_json(root, "dataset.json", warn)
+    sets = data_sets(runs, dataset)
+    if len(sets) > 1:
+        listing = "; ".join(f"{fp or 'none (older gelu-lab)'}: {n or '?'}, e.g. {where}"
+                            for fp, (n, where) in sorted(sets.items()))
+        print(f"make_report: error: '{root}' mixes results on different data sets "
+              f"(fingerprints {listing}); the report never pools two data sets (hint: move one "
+              "data set's runs into another folder and report each folder)", file=sys.stderr)
+        return EXIT_NO_DATA
+    fp, (dname, _) = next(iter(sets.items()))
+    if isinstance(dataset, dict):
+        dname = dname or str(dataset.get("name", ""))
+    data = data_text(dname, fp)
 
-    experiments = {}
-    for r in records:
-        experiments.setdefault(r["experiment"], Experiment(r["experiment"])).add(r)
-    for exp in experiments.values():
-        exp.drop_short_runs(warn)
+    exps = {}
+    for r in runs.values():
+        e = exps.setdefault(r.rec["experiment"], Experiment(r.rec["experiment"]))
+        e.groups.setdefault(r.group(), []).append(r)
+    order = load_experiments(root, exps, warn)
+    ctx = Context(warn, load_selection(root, warn), load_summary(root, warn),
+                  load_claims(root, warn), {e.name: e.meta for e in order})
+    check_against_files(order, ctx)
 
     out = Path(args.out) if args.out else root
     fig_dir = out / "figures"
     fig_dir.mkdir(parents=True, exist_ok=True)
+    tidy, body, md = [], [], []
+    for exp in order:
+        b, m = report_experiment(exp, ctx, data, fig_dir, out, args.svg, tidy)
+        body += b
+        md += m
 
-    tidy = []
-    body, md = [], []
     stamp = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
-    order = sorted(experiments, key=lambda n: (n != "mnist_classify", n != "mnist_noise", n))
-    toc = []
-    for name in order:
-        exp = experiments[name]
-        sel = select_lrs(exp, experiments, selection_csv, warn)
-        figs = make_figures(exp, sel, fig_dir, args.svg)
-        anchor = safe_name(name)
-        toc.append(f"<li><a href='#{anchor}'>{html.escape(name)}</a></li>")
-        body.append(f"<h2 id='{anchor}'>{html.escape(name)}</h2>")
-        md.append(f"## {name}\n")
-        body.append("<h3>Setup (from the data)</h3><dl class='setup'>")
-        for k, v in setup_items(exp):
-            body.append(f"<dt>{html.escape(k)}</dt><dd>{html.escape(v)}</dd>")
-            md.append(f"- {k}: {v}")
-        body.append("</dl>")
-        md.append("")
-        st = selection_table(exp, sel)
-        tables = [st]
-        if exp.is_noise:
-            tables += noise_tables(exp, sel, tidy)
-        else:
-            tables += results_tables(exp, sel, tidy)
-        for (act, dp), (lr, how, _) in sel.items():
-            tidy.append({"experiment": name, "table": "selection", "keep": dp,
-                         "activation": act, "lr": lr, "noise": "", "metric": "selected_lr",
-                         "statistic": how, "value": lr, "n": ""})
-        body.append("<h3>Figures</h3>")
-        for p in figs:
-            data = base64.b64encode(p.read_bytes()).decode("ascii")
-            rel = os.path.relpath(p, out).replace(os.sep, "/")
-            body.append(f"<p><img alt='{html.escape(rel)}' src='data:image/png;base64,{data}'>"
-                        f"<br><span class='note'>{html.escape(rel)}</span></p>")
-            md.append(f"![{name}]({rel})\n")
-        body.append("<h3>Tables</h3>")
-        for t in tables:
-            body.append(table_html(t))
-            md.append(table_md(t))
-        body.append(f"<p class='note'>{NOISE_NOTE if exp.is_noise else STAT_NOTE}</p>")
-
-    if summary:
-        body.append("<h2 id='summary'>summary.csv</h2><details><summary>as written by gelu-lab "
-                    f"({len(summary) - 1} rows)</summary>")
-        t = Table("summary.csv", summary[0])
-        t.rows = summary[1:]
-        body.append(table_html(t) + "</details>")
-
+    toc = "".join(f"<li><a href='#{re.sub(r'[^A-Za-z0-9_.-]', '_', e.name)}'>"
+                  f"{html.escape(e.name)}</a></li>" for e in order)
     warn_html = ""
     if warn.items:
         lis = "".join(f"<li>{html.escape(w)}</li>" for w in warn.items)
         warn_html = f"<div class='warn'><b>Warnings while reading</b><ul>{lis}</ul></div>"
-    head = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
-            f"<title>gelu-lab report: {html.escape(str(root))}</title><style>{CSS}</style>"
-            f"</head><body><h1>gelu-lab report</h1>"
+    sel_note = ("" if ctx.selection is not None else " <b>selection.csv is missing: no "
+                "learning rate is selected, every lr is shown.</b>")
+    page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
+            f"<title>gelu-lab report: {html.escape(data)}</title><style>{CSS}</style>"
+            f"</head><body><h1>gelu-lab report: {html.escape(data)}</h1>"
             f"<p class='note'>Results directory <code>{html.escape(str(root.resolve()))}</code>, "
-            f"{len(files)} run files, {len(records)} records; generated {stamp} by "
-            f"lab/report/make_report.py.</p>{warn_html}"
-            f"<ul>{''.join(toc)}</ul><p class='note'><b>Learning-rate rule.</b> {RULE_TEXT}</p>")
-    page = head + "\n".join(body) + "</body></html>\n"
-    report = out / "report.html"
-    write_atomic(report, page)
+            f"{len(files)} run files, {n_records} records; generated {stamp} by "
+            f"lab/report/make_report.py.</p>{warn_html}<ul>{toc}</ul>"
+            f"<p class='note'><b>Selection.</b> {RULE_TEXT}{sel_note}</p>"
+            + "\n".join(body))
+    if ctx.summary:
+        with open(root / "summary.csv", newline="", encoding="utf-8", errors="replace") as f:
+            rows = list(csv.reader(f))
+        t = Table("summary.csv", rows[0])
+        t.rows = rows[1:]
+        page += (f"<h2 id='summary'>summary.csv</h2><details><summary>as written by gelu-lab "
+                 f"({len(t.rows)} rows)</summary>{table_html(t)}</details>")
+    write_atomic(out / "report.html", page + "</body></html>\n")
 
-    md_head = ["# gelu-lab report\n", f"Results directory `{root}`, {len(records)} records, "
-               f"generated {stamp}.\n",
-               "Learning-rate rule: " + re.sub(r"<[^>]+>", "", html.unescape(RULE_TEXT)) + "\n",
-               "Statistics: " + re.sub(r"<[^>]+>", "", html.unescape(STAT_NOTE)) + "\n"]
+    warn_md = [f"> **Warning:** {w}" for w in warn.items]
+    md_head = [f"# gelu-lab report: {data}\n", f"Results directory `{root}`, {n_records} records, "
+               f"generated {stamp}.\n", *warn_md, "", f"Selection: {plain(RULE_TEXT)}"
+               f"{plain(sel_note)}\n", f"Statistics: {plain(STAT_NOTE)}\n"]
     write_atomic(out / "report.md", "\n".join(md_head + md) + "\n")
 
-    cols = ["experiment", "table", "activation", "keep", "lr", "noise", "metric", "statistic",
-            "value", "n"]
     buf = io.StringIO()
-    w = csv.DictWriter(buf, fieldnames=cols, lineterminator="\n")
+    w = csv.DictWriter(buf, fieldnames=TIDY_COLUMNS, lineterminator="\n")
     w.writeheader()
     for row in tidy:
-        w.writerow({k: ("" if row.get(k) is None else
-                        repr(row[k]) if isinstance(row.get(k), float) else row.get(k))
-                    for k in cols})
+        w.writerow({k: "" if row.get(k) is None else repr(row[k])
+                    if isinstance(row[k], float) else row[k] for k in TIDY_COLUMNS})
     write_atomic(out / "tables.csv", buf.getvalue())
 
-    print(report.resolve())
+    print((out / "report.html").resolve())
     return 0
 
 

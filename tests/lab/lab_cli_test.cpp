@@ -213,5 +213,64 @@ TEST_F(LabCli, NoiseExperimentReusesTrainedModels) {
   EXPECT_NE(again.output.find("2 already finished, 0 run now"), std::string::npos) << again.output;
 }
 
+TEST_F(LabCli, AFolderNeverPoolsTwoDataSets) {
+  // Defect 1 of the lab-suite issue: the same run on another data set into the same folder was
+  // taken as finished and reported the first data set's error as the second's.
+  TempDir other("other"), out("out");
+  test::WriteTinyMnist(other.path(), 1000, 200, true);  // another data set (other content)
+  const auto first = RunLab(Sweep(out.path(), "gelu", 1, "0", 1));
+  ASSERT_EQ(first.exit_code, 0) << first.output;
+  const auto files = RunFiles(out.path());
+  auto args = Sweep(out.path(), "gelu", 1, "0", 1);
+  args[3] = other.path().string();  // --data
+  const auto second = RunLab(args);
+  EXPECT_NE(second.exit_code, 0) << second.output;
+  EXPECT_NE(second.output.find("holds results on"), std::string::npos) << second.output;
+  EXPECT_NE(second.output.find("another --out"), std::string::npos) << second.output;
+  EXPECT_EQ(RunFiles(out.path()), files);  // nothing written, nothing lost
+  const auto dataset = nlohmann::json::parse(test::ReadFile(out.path() / "dataset.json"));
+  EXPECT_EQ(dataset["fingerprint"].get<std::string>().size(), 16U);
+  // Every row names the data set's fingerprint.
+  std::istringstream lines(files.begin()->second);
+  std::string line;
+  while (std::getline(lines, line)) {
+    EXPECT_EQ(nlohmann::json::parse(line)["data_fingerprint"], dataset["fingerprint"]);
+  }
+}
+
+TEST_F(LabCli, DivergedRunIsRecordedAndNeverStopsTheSweepOrTheReport) {
+  // Defect 2: lr 1000 makes elu's loss NaN; the run must be a finished result marked diverged,
+  // the other activation's run must still happen, and summary, selection and report must work.
+  TempDir out("out");
+  auto args = Sweep(out.path(), "elu,gelu", 4, "0", 1);
+  args[13] = "1000,1e-3";  // --lr
+  const auto r = RunLab(args);
+  ASSERT_EQ(r.exit_code, 0) << r.output;
+  EXPECT_NE(r.output.find("4 run now"), std::string::npos) << r.output;
+  EXPECT_NE(r.output.find("diverged (NaN or inf loss) at epoch"), std::string::npos) << r.output;
+  const auto files = RunFiles(out.path());
+  const std::string& diverged = files.at("mnist_classify-elu-d0-lr1000-s1-e4-v100.jsonl");
+  const auto last =
+      nlohmann::json::parse(diverged.substr(diverged.rfind('\n', diverged.size() - 2) + 1));
+  EXPECT_TRUE(last["diverged"].get<bool>()) << diverged;
+  EXPECT_TRUE(last["loss"].is_null()) << diverged;
+  const std::string summary = test::ReadFile(out.path() / "summary.csv");
+  EXPECT_NE(summary.find("mnist_classify,elu,0,1000,1,4,inf,inf,inf,inf,0,100,1,inf,inf"),
+            std::string::npos)
+      << summary;
+  // Selection: elu's finite lr wins over the diverged one.
+  const std::string selection = test::ReadFile(out.path() / "selection.csv");
+  EXPECT_NE(selection.find("mnist_classify,elu,0,0.001,1,"), std::string::npos) << selection;
+  // Rerunning reads the folder (the old code failed on its own null) and computes nothing.
+  const auto again = RunLab(args);
+  ASSERT_EQ(again.exit_code, 0) << again.output;
+  EXPECT_NE(again.output.find("4 already finished, 0 run now"), std::string::npos) << again.output;
+  EXPECT_NE(again.output.find("diverged"), std::string::npos) << again.output;
+  const auto report = RunLab({"report", out.path().string()});
+  EXPECT_EQ(report.exit_code, 0) << report.output;
+  const std::string html = test::ReadFile(out.path() / "report.html");
+  EXPECT_NE(html.find("diverged"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace gelu::lab

@@ -110,9 +110,9 @@ TEST(LabDataset, SplitsAndScalesPixels) {
   EXPECT_EQ(d.train.features, 784U);
   // Validation = the first 100 training images; train = the rest, in file order.
   const IdxArray raw = ReadIdx(dir.path() / "train-images-idx3-ubyte.gz");
-  EXPECT_FLOAT_EQ(d.val.images[5], static_cast<float>(raw.data[5]) / 255.0F);
-  EXPECT_FLOAT_EQ(d.train.images[7], static_cast<float>(raw.data[100 * 784 + 7]) / 255.0F);
-  for (const float v : d.train.images) ASSERT_TRUE(v >= 0.0F && v <= 1.0F);
+  EXPECT_FLOAT_EQ(d.val.inputs[5], static_cast<float>(raw.data[5]) / 255.0F);
+  EXPECT_FLOAT_EQ(d.train.inputs[7], static_cast<float>(raw.data[100 * 784 + 7]) / 255.0F);
+  for (const float v : d.train.inputs) ASSERT_TRUE(v >= 0.0F && v <= 1.0F);
   EXPECT_EQ(LoadMnistFolder(dir.path(), 100, 50).train.size(), 50U);
 }
 
@@ -161,6 +161,31 @@ TEST(LabDataset, RealMnistFromSharedData) {
   // Known facts of MNIST: the first training label is 5, the first test label is 7.
   EXPECT_EQ(d.val.labels[0], 5);
   EXPECT_EQ(d.test.labels[0], 7);
+  // FNV-1a 64 of the four files, computed independently with Python's integers.
+  EXPECT_EQ(d.fingerprint, "e7b77e98811f073f");
+}
+
+TEST(LabDataset, FingerprintIsFnv1aOfNamesSizesAndBytes) {
+  TempDir dir("fp");
+  {
+    std::ofstream(dir.path() / "a.bin", std::ios::binary) << "abc";
+    std::ofstream(dir.path() / "b", std::ios::binary);
+  }
+  // Python: h = FNV-1a 64 over b"a.bin\0" b"abc" (3).to_bytes(8, "little") b"b\0" (0).to_bytes(8,
+  // "little").
+  EXPECT_EQ(FingerprintFiles({dir.path() / "a.bin", dir.path() / "b"}), "907cfb3a5bc1f8f6");
+  // One changed byte in the data changes the data set's fingerprint.
+  TempDir data("fpd");
+  test::WriteTinyMnist(data.path(), 150, 20, false);
+  const std::string before = LoadMnistFolder(data.path(), 100).fingerprint;
+  {
+    std::fstream f(data.path() / "t10k-images-idx3-ubyte",
+                   std::ios::in | std::ios::out | std::ios::binary);
+    f.seekp(500);
+    f.put('\x07');
+  }
+  EXPECT_NE(LoadMnistFolder(data.path(), 100).fingerprint, before);
+  EXPECT_THROW(FingerprintFiles({data.path() / "nope"}), LabError);
 }
 
 }  // namespace

@@ -7,7 +7,6 @@
 
 #include "lab/core/dropout_mask.hpp"
 #include "lab/core/model.hpp"
-#include "lab/core/train.hpp"
 #include "torch/gelu_ops.hpp"
 
 namespace gelu::lab {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <sstream>
 
+#include "lab/core/error.hpp"
 #include "lab/core/results.hpp"
 #include "lab/core/sweep.hpp"
 #include "tests/lab/lab_test_util.hpp"
@@ -70,7 +71,8 @@ TEST(LabResults, SummaryByHand) {
   ASSERT_EQ(summary.size(), 1U);
   const SummaryRow& s = summary[0];
   EXPECT_EQ(s.seeds, 3);
-  EXPECT_EQ(s.epochs, 2);
+  EXPECT_EQ(s.key.epochs, 2);
+  EXPECT_EQ(s.diverged, 0);
   EXPECT_NEAR(s.test_error_mean, 0.7 / 3, 1e-12);
   // Sample std: sqrt(((0.1-m)^2 + (0.2-m)^2 + (0.4-m)^2) / 2) with m = 0.7/3.
   EXPECT_NEAR(s.test_error_std, std::sqrt(0.14 / 3 / 2), 1e-12);
@@ -84,8 +86,11 @@ TEST(LabResults, SummaryByHand) {
   std::getline(csv, line);
   EXPECT_EQ(header,
             "experiment,activation,dropout,lr,seeds,epochs,test_error_mean,test_error_std,"
-            "test_loss_mean,test_loss_std");
-  EXPECT_EQ(line, "mnist_classify,gelu,0.5,0.001,3,2,0.2333333333,0.1527525232,3,2.645751311");
+            "test_loss_mean,test_loss_std,train_limit,validation,diverged,test_error_median,"
+            "test_loss_median");
+  EXPECT_EQ(
+      line,
+      "mnist_classify,gelu,0.5,0.001,3,2,0.2333333333,0.1527525232,3,2.645751311,0,0,0,0.2,2");
 }
 
 TEST(LabResults, SelectsLrByMedianFinalValidationLoss) {
@@ -105,6 +110,149 @@ TEST(LabResults, SelectsLrByMedianFinalValidationLoss) {
   EXPECT_EQ(v.seeds, 3);
 }
 
+TEST(LabResults, DivergedRunIsValidJsonAndCountsAsInfinity) {
+  // A NaN loss is written as null with "diverged": true, and reads back as +inf.
+  Row r = MakeRow("elu", 1e3, 1, 2, "val", std::nan(""), 0.0);
+  r.diverged = true;
+  r.error.reset();
+  const auto j = nlohmann::json::parse(RowToJson(r));
+  EXPECT_TRUE(j["loss"].is_null());
+  EXPECT_TRUE(j["error"].is_null());
+  EXPECT_TRUE(j["diverged"].get<bool>());
+  const Row back = RowFromJson(RowToJson(r), "x");
+  EXPECT_TRUE(back.diverged);
+  EXPECT_TRUE(std::isinf(back.loss) && back.loss > 0);
+  // Selection: lr 1e3 has seeds (diverged, 0.1, 0.1): median 0.1 beats 1e-3's 0.2; lr 10 has two
+  // diverged seeds of three: median +inf, never chosen although its one finite loss is 0.01.
+  Rows rows;
+  for (int s = 1; s <= 3; ++s) {
+    Row a = MakeRow("elu", 1e3, s, 2, "val", s == 1 ? std::nan("") : 0.1, 0.0);
+    a.diverged = s == 1;
+    Row b = MakeRow("elu", 10, s, 2, "val", s == 3 ? 0.01 : std::nan(""), 0.0);
+    b.diverged = s != 3;
+    rows.push_back(RowFromJson(RowToJson(a), "a"));
+    rows.push_back(RowFromJson(RowToJson(b), "b"));
+    rows.push_back(MakeRow("elu", 1e-3, s, 2, "val", 0.2, 0.0));
+    for (const Row* v : {&a, &b}) {  // the test rows of the same epoch
+      Row t = *v;
+      t.split = "test";
+      rows.push_back(RowFromJson(RowToJson(t), "t"));
+    }
+  }
+  const auto sel = SelectLr(rows);
+  ASSERT_EQ(sel.size(), 1U);
+  EXPECT_EQ(sel.begin()->second.lr, 1e3);
+  EXPECT_DOUBLE_EQ(sel.begin()->second.val_loss_median, 0.1);
+  EXPECT_EQ(sel.begin()->second.diverged, 1);
+  EXPECT_EQ(Median({std::nan(""), 1.0, 2.0}), 2.0);  // NaN sorts as +inf
+  // Summary: the diverged seeds are counted, mean and std are inf, the median counts them +inf.
+  for (const SummaryRow& s : Summarize(rows)) {
+    if (s.key.lr == 1e3) {
+      EXPECT_EQ(s.seeds, 3);
+      EXPECT_EQ(s.diverged, 1);
+      EXPECT_TRUE(std::isinf(s.test_loss_mean));
+      EXPECT_TRUE(std::isinf(s.test_loss_std));
+      EXPECT_DOUBLE_EQ(s.test_loss_median, 0.1);
+    }
+    if (s.key.lr == 10) {
+      EXPECT_TRUE(std::isinf(s.test_loss_median));
+    }
+  }
+  test::TempDir dir("div");
+  WriteSummary(dir.path(), Summarize(rows));
+  EXPECT_NE(test::ReadFile(dir.path() / "summary.csv").find(",inf,inf,"), std::string::npos);
+  EXPECT_EQ(test::ReadFile(dir.path() / "summary.csv").find("nan"), std::string::npos);
+}
+
+TEST(LabResults, GroupsNeverPoolEpochCountsOrTrainLimits) {
+  Rows rows;
+  // Seed 1 ran 3 epochs, seed 2 ran 10 epochs, seed 3 ran 10 epochs on a train limit: three groups.
+  const auto add = [&](int seed, int epochs, std::size_t limit, double val) {
+    Row v = MakeRow("gelu", 1e-3, seed, epochs, "val", val, 0.0);
+    v.epochs = epochs;
+    v.train_limit = limit;
+    v.run.append(1, '-')
+        .append(std::to_string(epochs))
+        .append(1, '-')
+        .append(std::to_string(limit));
+    Row t = v;
+    t.split = "test";
+    rows.push_back(v);
+    rows.push_back(t);
+  };
+  add(1, 3, 0, 0.5);
+  add(2, 10, 0, 0.2);
+  add(3, 10, 100, 0.9);
+  const auto summary = Summarize(rows);
+  ASSERT_EQ(summary.size(), 3U);
+  for (const auto& s : summary) EXPECT_EQ(s.seeds, 1);
+  EXPECT_EQ(SelectLr(rows).size(), 3U);
+}
+
+TEST(LabResults, JointSelectionOfLrAndDropout) {
+  Rows rows;
+  // relu: (lr 1e-3, drop 0) median 0.30; (1e-3, 0.5) 0.25; (1e-4, 0.25) 0.20 wins.
+  const std::tuple<double, double, double> groups[] = {
+      {1e-3, 0.0, 0.30}, {1e-3, 0.5, 0.25}, {1e-4, 0.25, 0.20}, {1e-4, 0.0, 0.40}};
+  for (const auto& [lr, dropout, val] : groups) {
+    for (int s = 1; s <= 3; ++s) {
+      Row r = MakeRow("relu", lr, s, 4, "val", val + 0.01 * (s - 2), 0.0);
+      r.experiment = "soi";
+      r.dropout = dropout;
+      r.run.append(1, '-').append(std::to_string(dropout));
+      rows.push_back(r);
+    }
+  }
+  const auto sel = SelectLr(rows, {{"soi", SelectMode::kLrDropout}});
+  ASSERT_EQ(sel.size(), 1U);
+  EXPECT_EQ(sel.begin()->first.dropout, -1.0);
+  EXPECT_EQ(sel.begin()->second.lr, 1e-4);
+  EXPECT_EQ(sel.begin()->second.dropout, 0.25);
+  EXPECT_DOUBLE_EQ(sel.begin()->second.val_loss_median, 0.20);
+  EXPECT_TRUE(SelectLr(rows, {{"soi", SelectMode::kNone}}).empty());
+  EXPECT_EQ(SelectLr(rows).size(), 3U);  // per dropout: 0, 0.25, 0.5
+}
+
+TEST(LabResults, ClaimVerdictsFromPairedTIntervals) {
+  // diffs -0.01, -0.02, -0.03: mean -0.02, sd 0.01, t(2) = 4.302652730:
+  // half width 4.302652730 * 0.01 / sqrt(3) = 0.024841...: CI [-0.0448, 0.0048] contains 0.
+  ClaimResult c = CheckClaim({-0.01, -0.02, -0.03});
+  EXPECT_NEAR(c.diff_mean, -0.02, 1e-15);
+  EXPECT_NEAR(c.ci_low, -0.02 - 4.302652730 * 0.01 / std::sqrt(3.0), 1e-12);
+  EXPECT_NEAR(c.ci_high, -0.02 + 4.302652730 * 0.01 / std::sqrt(3.0), 1e-12);
+  EXPECT_EQ(c.verdict, "undecided");
+  EXPECT_EQ(CheckClaim({-0.010, -0.011, -0.012}).verdict, "holds");  // CI high -0.0085
+  EXPECT_EQ(CheckClaim({0.010, 0.011, 0.012}).verdict, "does not hold");
+  EXPECT_EQ(CheckClaim({-0.5}).verdict, "undecided");  // one seed: no interval
+  EXPECT_NEAR(T975(4), 2.776445105, 1e-9);
+  EXPECT_NEAR(T975(40), 2.021075390, 1e-6);  // beyond the table: Cornish-Fisher
+}
+
+TEST(LabResults, FolderIsBoundToOneDataSet) {
+  test::TempDir dir("bind");
+  BindDataSet(dir.path(), "fashion-mnist", "/a", "1111111111111111");
+  BindDataSet(dir.path(), "fashion-mnist", "/a", "1111111111111111");  // same data: fine
+  try {
+    BindDataSet(dir.path(), "mnist", "/b", "2222222222222222");
+    FAIL() << "expected a refusal";
+  } catch (const LabError& e) {
+    const std::string m = e.what();
+    EXPECT_NE(m.find("1111111111111111"), std::string::npos) << m;
+    EXPECT_NE(m.find("2222222222222222"), std::string::npos) << m;
+    EXPECT_NE(m.find("another --out"), std::string::npos) << m;
+  }
+  // A folder of runs without dataset.json (written by hand or an older gelu-lab) is checked
+  // against its rows, and runs of two data sets are never read together.
+  test::TempDir old("old");
+  Row a = MakeRow("gelu", 1e-3, 1, 1, "test", 0.1, 0.1);
+  a.data_fingerprint = "3333333333333333";
+  WriteRunFile(old.path(), "a", {a});
+  EXPECT_THROW(BindDataSet(old.path(), "mnist", "/b", "2222222222222222"), LabError);
+  a.data_fingerprint = "2222222222222222";
+  WriteRunFile(old.path(), "b", {a});
+  EXPECT_THROW(ReadAllRuns(old.path()), LabError);
+}
+
 TEST(LabResults, AtomicWriteLeavesNoTemporaryFiles) {
   test::TempDir dir("res");
   WriteFileAtomic(dir.path() / "a" / "f.txt", "hello\n");
@@ -117,14 +265,16 @@ TEST(LabResults, AtomicWriteLeavesNoTemporaryFiles) {
 TEST(LabResults, PlanAndRunIds) {
   Experiment e;
   e.name = "exp";
-  Grid g{.activations = {"gelu", "relu"},
-         .seeds = 2,
-         .epochs = 5,
-         .lrs = {1e-3, 1e-5},
-         .dropouts = {0.0, 0.5},
-         .train_limit = 100};
+  Grid g;
+  g.activations = {"gelu", "relu", "stochastic_gelu"};
+  g.seeds = 2;
+  g.epochs = 5;
+  g.lrs = {1e-3, 1e-5};
+  g.dropouts = {0.0, 0.5};
+  g.train_limit = 100;
+  g.no_dropout = {"stochastic_gelu"};
   const auto runs = PlanRuns(e, g);
-  ASSERT_EQ(runs.size(), 16U);
+  ASSERT_EQ(runs.size(), 20U);  // stochastic_gelu: dropout 0 only
   EXPECT_EQ(runs[0].id, "exp-gelu-d0-lr0.001-s1-e5-n100");
   EXPECT_EQ(runs[3].id, "exp-gelu-d0-lr1e-05-s2-e5-n100");
   EXPECT_EQ(runs[15].id, "exp-relu-d0.5-lr1e-05-s2-e5-n100");

@@ -6,10 +6,9 @@
 #include <unistd.h>
 
 #include <fstream>
-#include <random>
 #include <sstream>
 
-#include "lab/core/idx.hpp"
+#include "lab/core/dataset.hpp"
 
 namespace gelu::lab::test {
 namespace fs = std::filesystem;
@@ -28,27 +27,7 @@ TempDir::~TempDir() {
 }
 
 void WriteTinyMnist(const fs::path& dir, std::uint32_t n_train, std::uint32_t n_test, bool gzip) {
-  fs::create_directories(dir);
-  std::mt19937 rng(42);
-  const auto make = [&](const std::string& prefix, std::uint32_t n) {
-    IdxArray images{{n, 28, 28}, std::vector<std::uint8_t>(std::size_t{n} * 784)};
-    IdxArray labels{{n}, std::vector<std::uint8_t>(n)};
-    for (std::uint32_t i = 0; i < n; ++i) {
-      const auto label = static_cast<std::uint8_t>(rng() % 10);
-      labels.data[i] = label;
-      for (std::size_t p = 0; p < 784; ++p) {
-        const std::size_t row = p / 28;
-        const bool on = row / 3 == label;
-        images.data[std::size_t{i} * 784 + p] =
-            static_cast<std::uint8_t>(on ? 150 + rng() % 100 : rng() % 60);
-      }
-    }
-    const std::string ext = gzip ? ".gz" : "";
-    WriteIdx(dir / (prefix + "-images-idx3-ubyte" + ext), images, gzip);
-    WriteIdx(dir / (prefix + "-labels-idx1-ubyte" + ext), labels, gzip);
-  };
-  make("train", n_train);
-  make("t10k", n_test);
+  WriteSampleMnist(dir, n_train, n_test, gzip);
 }
 
 std::string ReadFile(const fs::path& file) {
