@@ -51,8 +51,8 @@ Experiment Make() {
   e.full.lrs = {1e-3, 1e-4, 1e-2};
   // --quick: about 2 minutes on 2 cores; already far below the mean image's MSE (0.0674 on MNIST).
   e.quick.activations = {"gelu", "relu", "elu"};
-  e.quick.seeds = 1;
-  e.quick.epochs = 2;
+  e.quick.seeds = 2;
+  e.quick.epochs = 3;
   e.quick.lrs = {1e-3};
   return e;
 }

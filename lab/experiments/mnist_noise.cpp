@@ -55,7 +55,7 @@ Experiment Make() {
   e.full.lrs = {1e-3, 1e-4, 1e-5};
   e.quick.activations = {"gelu", "relu", "elu", "silu"};
   e.quick.seeds = 3;
-  e.quick.epochs = 8;
+  e.quick.epochs = 12;
   e.quick.lrs = {1e-3};
   return e;
 }
