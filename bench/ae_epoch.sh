@@ -17,13 +17,7 @@ here=$(cd "$(dirname "$0")" && pwd)
 lab=$build/lab/gelu-lab
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
-seconds() {  # seconds of wall time of the command "$@"
-  start=$(date +%s.%N)
-  "$@" > /dev/null 2>&1
-  end=$(date +%s.%N)
-  awk -v a="$start" -v b="$end" 'BEGIN {print b - a}'
-}
-median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
+. "$here/timing.sh"
 : > "$tmp/ours" && : > "$tmp/torch"
 r=1
 while [ "$r" -le "$rounds" ]; do

@@ -28,6 +28,8 @@ os.environ["OPENBLAS_NUM_THREADS"] = _threads
 import torch  # noqa: E402
 import torch.nn.functional as F  # noqa: E402
 
+from pytorch_mlp_epoch import unit_norm_init  # noqa: E402  (same folder)
+
 BATCH = 64
 EVAL_CHUNK = 5000
 WIDTHS = [784, 1000, 500, 250, 30, 250, 500, 1000, 784]
@@ -51,11 +53,7 @@ class AE(torch.nn.Module):
         self.layers = torch.nn.ModuleList(
             torch.nn.Linear(i, o) for i, o in zip(WIDTHS[:-1], WIDTHS[1:]))
         self.act = ACTIVATIONS[act]
-        with torch.no_grad():  # the paper's unit-norm Gaussian init, zero biases
-            for lin in self.layers:
-                w = torch.randn(lin.weight.shape)
-                lin.weight.copy_(w / w.norm(dim=1, keepdim=True).clamp_min(1e-12))
-                lin.bias.zero_()
+        unit_norm_init(self.layers)
 
     def forward(self, x):
         for lin in self.layers[:-1]:

@@ -76,6 +76,16 @@ def evaluate(model, x, y):
     return loss / x.shape[0], wrong / x.shape[0]
 
 
+def unit_norm_init(layers):
+    """The paper's init: W ~ N(0,1) of shape (in, out), each column (one unit's incoming weights)
+    scaled to unit L2 norm, zero biases; in torch's (out, in) layout that is each row."""
+    with torch.no_grad():
+        for lin in layers:
+            w = torch.randn(lin.weight.shape)
+            lin.weight.copy_(w / w.norm(dim=1, keepdim=True).clamp_min(1e-12))
+            lin.bias.zero_()
+
+
 class MLP(torch.nn.Module):
     """784 -> 128 (x8, activation then dropout after each) -> 10 logits; 217,354 parameters."""
 
@@ -86,13 +96,7 @@ class MLP(torch.nn.Module):
             torch.nn.Linear(i, o) for i, o in zip(dims[:-1], dims[1:]))
         self.act = ACTIVATIONS[act]
         self.keep = keep
-        with torch.no_grad():
-            for lin in self.layers:
-                # Paper: W ~ N(0,1) of shape (in, out), each column (one unit's incoming
-                # weights) scaled to unit L2 norm; in torch's (out, in) layout that is each row.
-                w = torch.randn(lin.weight.shape)
-                lin.weight.copy_(w / w.norm(dim=1, keepdim=True).clamp_min(1e-12))
-                lin.bias.zero_()
+        unit_norm_init(self.layers)
 
     def forward(self, x):
         for lin in self.layers[:-1]:

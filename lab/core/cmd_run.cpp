@@ -193,11 +193,11 @@ std::string ClaimSentence(const ClaimResult& c) {
                            : c.dropout == 0 ? "no dropout"
                                             : "dropout " + Compact(c.dropout);
   std::snprintf(buf, sizeof buf,
-                "%s: %s %s lower than %s (%s, %d epochs): %s (difference %+.4g, 95%% CI [%.4g, "
+                "%s: %s %s lower than %s (%s%s, %d epochs): %s (difference %+.4g, 95%% CI [%.4g, "
                 "%.4g], %d seeds paired)",
                 c.experiment.c_str(), c.activation.c_str(), c.metric.c_str(), c.baseline.c_str(),
-                cond.c_str(), c.epochs, c.verdict.c_str(), c.diff_mean, c.ci_low, c.ci_high,
-                c.seeds);
+                cond.c_str(), c.lr > 0 ? (", lr " + Compact(c.lr)).c_str() : "", c.epochs,
+                c.verdict.c_str(), c.diff_mean, c.ci_low, c.ci_high, c.seeds);
   return buf;
 }
 
@@ -240,7 +240,7 @@ std::vector<ClaimSpec> ClaimSpecs() {
     for (const Claim& c : e.claims) {
       specs.push_back(ClaimSpec{e.name, c.metric, c.activation, c.baseline,
                                 e.select == Select::kLrDropout ? -1.0 : c.dropout,
-                                e.reuses.empty() ? e.name : e.reuses});
+                                e.reuses.empty() ? e.name : e.reuses, e.select == Select::kNone});
     }
   }
   return specs;

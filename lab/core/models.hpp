@@ -21,4 +21,8 @@ struct MlpSpec {
 // The factory checks the data's feature count against spec.inputs (LabError otherwise).
 ModelFactory MlpModel(const MlpSpec& spec);
 
+// The paper's MNIST classifier (paper-spec.md section 3): 784 -> 8 x 128 -> 10 logits, 217,354
+// parameters; mnist_classify's network, which mnist_soi and mnist_noise use as well.
+inline MlpSpec PaperMnistMlp() { return MlpSpec{784, std::vector<std::size_t>(8, 128), 10}; }
+
 }  // namespace gelu::lab

@@ -407,16 +407,38 @@ std::vector<ClaimResult> CheckClaims(const Rows& rows, const SelectionMap& selec
   const auto finals = FinalRows(rows);
   std::vector<ClaimResult> out;
   for (const ClaimSpec& spec : specs) {
-    for (const auto& [k, sel] : selection) {
-      if (k.experiment != spec.selection_from || k.activation != spec.activation ||
-          k.dropout != spec.dropout) {
-        continue;
+    // The pairs of groups to compare: each side at its selected lr (and dropout), or, without a
+    // selection, the two activations at every lr they share.
+    std::vector<std::tuple<SelectionKey, Selection, Selection>> pairs;
+    if (spec.per_lr) {
+      std::set<std::tuple<SelectionKey, double>> seen;
+      for (const auto& [id, f] : finals) {
+        const GroupKey& g = f.key;
+        if (g.experiment != spec.experiment || g.activation != spec.activation ||
+            g.dropout != spec.dropout) {
+          continue;
+        }
+        const SelectionKey k{g.experiment, g.activation,  g.dropout,
+                             g.epochs,     g.train_limit, g.validation};
+        if (seen.insert({k, g.lr}).second) {
+          const Selection at{g.lr, g.dropout, 0, 0, 0};
+          pairs.emplace_back(k, at, at);
+        }
       }
-      SelectionKey bk = k;
-      bk.activation = spec.baseline;
-      const auto base = selection.find(bk);
-      if (base == selection.end()) continue;
-      // Per seed, the claim metric of each side's selected group.
+    } else {
+      for (const auto& [k, sel] : selection) {
+        if (k.experiment != spec.selection_from || k.activation != spec.activation ||
+            k.dropout != spec.dropout) {
+          continue;
+        }
+        SelectionKey bk = k;
+        bk.activation = spec.baseline;
+        const auto base = selection.find(bk);
+        if (base != selection.end()) pairs.emplace_back(k, sel, base->second);
+      }
+    }
+    for (const auto& [k, sel, base] : pairs) {
+      // Per seed, the claim metric of each side's group.
       std::map<int, double> mine, theirs;
       for (const auto& [id, f] : finals) {
         if (f.key.experiment != spec.experiment || f.key.epochs != k.epochs ||
@@ -424,7 +446,7 @@ std::vector<ClaimResult> CheckClaims(const Rows& rows, const SelectionMap& selec
           continue;
         }
         for (const auto& [side, s, act] :
-             {std::tuple{&mine, &sel, spec.activation}, {&theirs, &base->second, spec.baseline}}) {
+             {std::tuple{&mine, &sel, spec.activation}, {&theirs, &base, spec.baseline}}) {
           if (f.key.activation == act && f.key.lr == s->lr && f.key.dropout == s->dropout) {
             (*side)[f.seed] = ClaimValue(f, spec.metric);
           }
@@ -444,6 +466,7 @@ std::vector<ClaimResult> CheckClaims(const Rows& rows, const SelectionMap& selec
       c.activation = spec.activation;
       c.baseline = spec.baseline;
       c.dropout = spec.dropout;
+      c.lr = spec.per_lr ? sel.lr : 0.0;
       c.epochs = k.epochs;
       c.train_limit = k.train_limit;
       c.validation = k.validation;
@@ -456,12 +479,12 @@ std::vector<ClaimResult> CheckClaims(const Rows& rows, const SelectionMap& selec
 void WriteClaims(const fs::path& out_dir, const std::vector<ClaimResult>& claims) {
   std::ostringstream s;
   s << "experiment,dropout,metric,activation,baseline,seeds,diff_mean,ci_low,ci_high,verdict,"
-       "epochs,train_limit,validation\n";
+       "epochs,train_limit,validation,lr\n";
   for (const auto& c : claims) {
     s << c.experiment << ',' << Num(c.dropout) << ',' << c.metric << ',' << c.activation << ','
       << c.baseline << ',' << c.seeds << ',' << Num(c.diff_mean) << ',' << Num(c.ci_low) << ','
       << Num(c.ci_high) << ',' << c.verdict << ',' << c.epochs << ',' << c.train_limit << ','
-      << c.validation << '\n';
+      << c.validation << ',' << (c.lr > 0 ? Num(c.lr) : std::string()) << '\n';
   }
   WriteFileAtomic(out_dir / "claims.csv", s.str());
 }

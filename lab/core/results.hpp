@@ -101,6 +101,7 @@ void WriteSelection(const std::filesystem::path& out_dir, const SelectionMap& se
 struct ClaimResult {
   std::string experiment, metric, activation, baseline;
   double dropout = 0;  // -1: each at its jointly selected dropout
+  double lr = 0;       // > 0: both at this lr (experiments without a selection); 0: selected
   int epochs = 0;
   std::size_t train_limit = 0, validation = 0;
   int seeds = 0;
@@ -111,10 +112,12 @@ struct ClaimSpec {
   std::string experiment, metric, activation, baseline;
   double dropout = 0;          // -1: each activation at its jointly selected dropout
   std::string selection_from;  // the experiment whose selection gives the lr (itself or reused)
+  bool per_lr = false;         // no selection: compare at every lr both activations ran
 };
 // One result per claim and protocol (epochs, train limit, validation) present in the rows, with
-// both activations selected. metric "test_loss" | "test_error": a run's mean over its final test
-// rows (over noise levels for noise runs); a diverged run counts +inf.
+// both activations selected (or, per_lr, per lr both ran). metric "test_loss" | "test_error": a
+// run's mean over its final test rows (over noise levels for noise runs); a diverged run counts
+// +inf.
 std::vector<ClaimResult> CheckClaims(const Rows& rows, const SelectionMap& selection,
                                      const std::vector<ClaimSpec>& specs);
 void WriteClaims(const std::filesystem::path& out_dir, const std::vector<ClaimResult>& claims);

@@ -22,8 +22,8 @@ constexpr const char* kPaper =
 // Data: 55k train / the first 5k of the training file as validation / 10k test, pixels / 255.
 constexpr std::size_t kValidation = 5000;
 
-// Model: 784 -> 128 (x8, affine -> activation -> dropout) -> 10 logits; 217,354 parameters.
-constexpr std::size_t kInputs = 784, kWidth = 128, kHiddenLayers = 8, kClasses = 10;
+// Model: 784 -> 128 (x8, affine -> activation -> dropout) -> 10 logits; 217,354 parameters
+// (PaperMnistMlp).
 
 // Training: Adam (TF defaults), batch 128, constant lr chosen on validation from the grid,
 // unit-norm Gaussian init, mean softmax cross-entropy.
@@ -36,7 +36,7 @@ Experiment Make() {
   e.summary = kSummary;
   e.paper = kPaper;
   e.data = MnistIdx(kValidation);
-  e.model = MlpModel({kInputs, std::vector<std::size_t>(kHiddenLayers, kWidth), kClasses});
+  e.model = MlpModel(PaperMnistMlp());
   e.task = ClassifyTask();
   e.train.batch = kBatch;
   e.select = Select::kLr;

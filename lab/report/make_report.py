@@ -52,7 +52,7 @@ SUMMARY_HEADER = ["experiment", "activation", "dropout", "lr", "seeds", "epochs"
                   "train_limit", "validation", "diverged", "test_error_median", "test_loss_median"]
 CLAIMS_HEADER = ["experiment", "dropout", "metric", "activation", "baseline", "seeds",
                  "diff_mean", "ci_low", "ci_high", "verdict", "epochs", "train_limit",
-                 "validation"]
+                 "validation", "lr"]
 VERDICTS = ("holds", "does not hold", "undecided")
 
 ACT_ORDER = ["gelu", "gelu_tanh", "gelu_sigmoid", "gaussian_gelu", "silu", "elu", "relu"]
@@ -682,6 +682,8 @@ def fmt_claim_numbers(*xs):
 def claim_sentence(c):
     cond = ("each at its selected dropout" if c["dropout"] < 0 else
             "no dropout" if c["dropout"] == 0 else f"dropout keep {fmt_keep(c['dropout'])}")
+    if c.get("lr"):  # experiments without a selection compare at every lr
+        cond += f", lr {fmt_lr(float(c['lr']))}"
     if c.get("epochs"):
         cond += f", {c['epochs']} epochs"
     head = (f"{act_label(c['activation'])} vs {act_label(c['baseline'])}, "

@@ -228,6 +228,43 @@ TEST(LabResults, ClaimVerdictsFromPairedTIntervals) {
   EXPECT_NEAR(T975(40), 2.021075390, 1e-6);  // beyond the table: Cornish-Fisher
 }
 
+TEST(LabResults, ClaimsWithoutSelectionCompareAtEveryLr) {
+  // An autoencoder-like experiment: no validation rows, two lrs, test losses by hand. At lr 1e-3
+  // gelu - relu = -0.010, -0.012, -0.011 (holds); at 1e-4 +0.01, -0.01, 0 (undecided).
+  Rows rows;
+  const double gelu[2][3] = {{0.010, 0.011, 0.012}, {0.030, 0.020, 0.025}};
+  const double relu[2][3] = {{0.020, 0.023, 0.023}, {0.020, 0.030, 0.025}};
+  const double lrs[2] = {1e-3, 1e-4};
+  for (int l = 0; l < 2; ++l) {
+    for (int s = 0; s < 3; ++s) {
+      for (const auto& [act, v] : {std::pair{"gelu", gelu}, {"relu", relu}}) {
+        Row r = MakeRow(act, lrs[l], s + 1, 5, "test", v[l][s], 0.0);
+        r.experiment = "ae";
+        r.dropout = 0.0;
+        r.error.reset();
+        rows.push_back(r);
+      }
+    }
+  }
+  const auto claims =
+      CheckClaims(rows, SelectLr(rows), {{"ae", "test_loss", "gelu", "relu", 0.0, "ae", true}});
+  ASSERT_EQ(claims.size(), 2U);
+  for (const ClaimResult& c : claims) {
+    if (c.lr == 1e-3) {
+      EXPECT_NEAR(c.diff_mean, -0.011, 1e-12);
+      EXPECT_EQ(c.verdict, "holds");
+    } else {
+      EXPECT_EQ(c.lr, 1e-4);
+      EXPECT_NEAR(c.diff_mean, 0.0, 1e-12);
+      EXPECT_EQ(c.verdict, "undecided");
+    }
+  }
+  // With a selection rule instead, and no validation rows, there is nothing to compare.
+  EXPECT_TRUE(
+      CheckClaims(rows, SelectLr(rows), {{"ae", "test_loss", "gelu", "relu", 0.0, "ae", false}})
+          .empty());
+}
+
 TEST(LabResults, FolderIsBoundToOneDataSet) {
   test::TempDir dir("bind");
   BindDataSet(dir.path(), "fashion-mnist", "/a", "1111111111111111");

@@ -81,13 +81,13 @@ TEST_ERR_10, TEST_LOSS_10, VAL_10 = (0.010, 0.011, 0.012), (0.05, 0.06, 0.07), 0
 NOISE_LEVELS = [0.5 * k for k in range(7)]  # 0 .. 3
 
 CLAIMS = (  # claims.csv rows as gelu-lab writes them, and the sentence the report must show
-    ("mnist_classify,0,test_loss,gelu,relu,3,-0.012,-0.02,-0.004,holds,4,0,0",
+    ("mnist_classify,0,test_loss,gelu,relu,3,-0.012,-0.02,-0.004,holds,4,0,0,",
      "GELU vs ReLU, test loss, no dropout, 4 epochs: holds (difference -0.012, 95% CI [-0.020, "
      "-0.004], 3 seeds)"),
-    ("mnist_classify,0.5,test_error,gelu,relu,3,-inf,-inf,-inf,holds,4,0,0",
+    ("mnist_classify,0.5,test_error,gelu,relu,3,-inf,-inf,-inf,holds,4,0,0,",
      "GELU vs ReLU, test error, dropout keep 0.5, 4 epochs: holds (a run diverged: difference "
      "-inf, 3 seeds)"),
-    ("mnist_soi,-1,test_error,soi,relu,2,0.001,-0.01,0.012,undecided,3,0,0",
+    ("mnist_soi,-1,test_error,soi,relu,2,0.001,-0.01,0.012,undecided,3,0,0,",
      "soi vs ReLU, test error, each at its selected dropout, 3 epochs: undecided (difference "
      "0.001, 95% CI [-0.010, 0.012], 2 seeds)"),
 )
@@ -169,7 +169,7 @@ class Results:
         if claims:
             (self.root / "claims.csv").write_text(
                 "experiment,dropout,metric,activation,baseline,seeds,diff_mean,ci_low,ci_high,"
-                "verdict,epochs,train_limit,validation\n" + "".join(row + "\n" for row, _ in CLAIMS))
+                "verdict,epochs,train_limit,validation,lr\n" + "".join(row + "\n" for row, _ in CLAIMS))
 
 
 def classify_run(res, act, dp, lr, seed, epochs, fv, fe, fl):
