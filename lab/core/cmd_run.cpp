@@ -137,9 +137,7 @@ void PrintTable(const Experiment& exp, const std::vector<RunSpec>& runs, const f
       std::any_of(mine.begin(), mine.end(), [](const Row& r) { return r.noise.has_value(); });
   if (noise) {
     // Median over seeds of the test error (or loss) at a few noise strengths.
-    const bool err = exp.task != nullptr && std::any_of(mine.begin(), mine.end(), [](const Row& r) {
-                       return r.error.has_value();
-                     });
+    const bool err = Describe(exp.task).has_error;
     std::map<std::tuple<std::string, double, double>, std::map<double, std::vector<double>>> t;
     for (const Row& r : mine) {
       t[{r.activation, r.dropout, r.lr}][*r.noise].push_back(
