@@ -45,12 +45,6 @@ struct RunFlags {
   bool quick = false, full = false, keep_denormals = false;
 };
 
-std::string Compact(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 std::string Join(const std::vector<std::string>& v) {
   std::string s;
   for (const auto& x : v) s += (s.empty() ? "" : ", ") + x;
@@ -102,9 +96,7 @@ void ParseShard(const std::string& s, SweepOptions& o) {
 std::map<std::string, SelectMode> SelectModes() {
   std::map<std::string, SelectMode> modes;
   for (const auto& e : Registry::All()) {
-    modes[e.name] = e.select == Select::kLr          ? SelectMode::kLr
-                    : e.select == Select::kLrDropout ? SelectMode::kLrDropout
-                                                     : SelectMode::kNone;
+    modes[e.name] = e.select;
   }
   return modes;
 }

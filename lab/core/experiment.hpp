@@ -67,9 +67,9 @@ struct Grid {
 
 // How gelu-lab chooses among a group's learning rates (selection.csv): per (activation, dropout),
 // jointly over (lr, dropout) per activation (the SOI experiment tunes ReLU's keep), or not at all
-// (the autoencoder reports every lr). The rule: lowest median over seeds of the final
-// validation loss, a diverged run counting +inf.
-enum class Select { kLr, kLrDropout, kNone };
+// (the autoencoder reports every lr). The rule (SelectLr in results.hpp): lowest median over seeds
+// of the final validation loss, a diverged run counting +inf.
+using Select = SelectMode;
 
 // A claim of the paper that the run checks (claims.csv): `activation` has a lower `metric` than
 // `baseline`, each at its selected lr (and dropout), paired by seed, 95% t-interval.

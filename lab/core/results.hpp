@@ -76,7 +76,7 @@ struct SummaryRow {
 std::vector<SummaryRow> Summarize(const Rows& rows);
 void WriteSummary(const std::filesystem::path& out_dir, const std::vector<SummaryRow>& summary);
 
-// How an experiment selects (mirrors experiment.hpp's Select without including it).
+// How an experiment selects (Experiment::select; see experiment.hpp).
 enum class SelectMode { kLr, kLrDropout, kNone };
 struct SelectionKey {
   std::string experiment, activation;

@@ -27,12 +27,6 @@ double Since(Clock::time_point t) {
   return std::chrono::duration<double>(Clock::now() - t).count();
 }
 
-std::string Compact(double v) {
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%g", v);
-  return buf;
-}
-
 Rows RunAndWrite(const Experiment& exp, const RunSpec& run, const Dataset& data,
                  const SweepOptions& o, std::function<void(const Progress&)> progress) {
   const RunContext ctx{
@@ -60,6 +54,12 @@ struct Child {
 };
 
 }  // namespace
+
+std::string Compact(double v) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%g", v);
+  return buf;
+}
 
 std::string MakeRunId(const RunSpec& r) {
   std::string id = r.experiment + "-" + r.activation + "-d" + Compact(r.dropout) + "-lr" +

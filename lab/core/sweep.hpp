@@ -26,6 +26,9 @@ struct SweepStats {
   double seconds = 0, epochs_run = 0;
 };
 
+// A number as printf's %g writes it ("0.001", "1e-05"): run ids and messages.
+std::string Compact(double v);
+
 // RUN_ID: experiment-activation-dDROPOUT-lrLR-sSEED-eEPOCHS[-nTRAIN_LIMIT][-vVALIDATION].
 std::string MakeRunId(const RunSpec& run);
 
