@@ -101,12 +101,13 @@ std::map<std::string, SelectMode> SelectModes() {
   return modes;
 }
 
-Rows RowsOf(const std::vector<RunSpec>& runs, const fs::path& out) {
+// The rows of `runs` among all rows of the folder.
+Rows RowsOf(const std::vector<RunSpec>& runs, const Rows& all) {
   std::set<std::string> ids;
   for (const auto& r : runs) ids.insert(r.id);
   Rows mine;
-  for (Row& r : ReadAllRuns(out)) {
-    if (ids.count(r.run) != 0) mine.push_back(std::move(r));
+  for (const Row& r : all) {
+    if (ids.count(r.run) != 0) mine.push_back(r);
   }
   return mine;
 }
@@ -122,8 +123,8 @@ std::string Stat(double v, int diverged, int seeds) {
   return buf;
 }
 
-void PrintTable(const Experiment& exp, const std::vector<RunSpec>& runs, const fs::path& out) {
-  const Rows mine = RowsOf(runs, out);
+void PrintTable(const Experiment& exp, const std::vector<RunSpec>& runs, const Rows& all) {
+  const Rows mine = RowsOf(runs, all);
   if (mine.empty()) return;
   const bool noise =
       std::any_of(mine.begin(), mine.end(), [](const Row& r) { return r.noise.has_value(); });
@@ -293,7 +294,7 @@ void Run(const RunFlags& f) {
   std::vector<RunSpec> runs;
   if (source != nullptr) {
     PrintStats(*source, RunSweep(*source, source_runs, data, o));
-    const auto selection = SelectLr(RowsOf(source_runs, o.out_dir), SelectModes());
+    const auto selection = SelectLr(RowsOf(source_runs, ReadAllRuns(o.out_dir)), SelectModes());
     for (const auto& act : grid.activations) {
       for (const double dropout : exp->reuse_dropouts) {
         const auto it = selection.find({source->name, act,
@@ -340,8 +341,8 @@ void Run(const RunFlags& f) {
   WriteSelection(o.out_dir, selection);
   WriteClaims(o.out_dir, claims);
   WriteExperimentsJson(o.out_dir, all);
-  if (source != nullptr) PrintTable(*source, source_runs, o.out_dir);
-  PrintTable(*exp, runs, o.out_dir);
+  if (source != nullptr) PrintTable(*source, source_runs, all);
+  PrintTable(*exp, runs, all);
   bool header = false;
   for (const ClaimResult& c : claims) {
     if (c.experiment != exp->name || c.epochs != grid.epochs || c.train_limit != grid.train_limit ||
