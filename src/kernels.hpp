@@ -13,6 +13,11 @@ void KernelGaussianForwardF32(double mu, double sigma, size_t n, const float* x,
 // Adds the block's d/dmu and d/dsigma sums to sums[0] and sums[1].
 void KernelGaussianBackwardF32(double mu, double sigma, size_t n, const float* x, const float* dy,
                                float* dx, double* sums);
+// y = f(a) * b; da = dy * b * f'(a), db = dy * f(a). Contiguous runs of n; the outputs may be
+// inputs as gelu_gated_*_f32 allows.
+void KernelGatedForwardF32(int act, size_t n, const float* a, const float* b, float* y);
+void KernelGatedBackwardF32(int act, size_t n, const float* a, const float* b, const float* dy,
+                            float* da, float* db);
 const char* KernelTargetName();
 
 }  // namespace gelu

@@ -140,6 +140,151 @@ void BackwardLoop(size_t n, const float* x, const float* dy, float* dx) {
   slow(n, x, dy, dx);
 }
 
+// ---- Gated activations: y = f(a) * b; backward da = dy * b * f'(a), db = dy * f(a). ----------
+
+// Activations exact in float (relu): f(a) is exact, so each product is rounded once.
+template <class M>
+void GatedFloatLoop(size_t n, const float* a, const float* b, const float* dy, float* y_or_da,
+                    float* db) {
+  const hn::ScalableTag<float> df;
+  const size_t lanes = hn::Lanes(df);
+  auto one = [&](auto d, size_t i) {
+    const auto va = hn::LoadU(d, a + i);
+    const auto vb = hn::LoadU(d, b + i);
+    const auto nan = hn::IsNaN(va);
+    if (dy == nullptr) {
+      hn::StoreU(hn::IfThenElse(nan, va, hn::Mul(M::Forward(d, va), vb)), d, y_or_da + i);
+      return;
+    }
+    const auto vdy = hn::LoadU(d, dy + i);
+    // fl(dy b) f'(a) with f' in {0, 1}: exact but for the one rounding of dy b.
+    const auto da = hn::Mul(hn::Mul(vdy, vb), M::Derivative(d, va));
+    const auto dbv = hn::Mul(M::Forward(d, va), vdy);
+    hn::StoreU(hn::IfThenElse(nan, va, da), d, y_or_da + i);
+    hn::StoreU(hn::IfThenElse(nan, va, dbv), d, db + i);
+  };
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) one(df, i);
+  for (; i < n; ++i) one(hn::CappedTag<float, 1>(), i);
+}
+
+// The double path of y = f(a) * g, one rounding: every lane on targets without tables, the
+// lanes outside the tables' range on AVX-512.
+template <class M>
+void GatedForwardSlow(size_t n, const float* a, const float* g, float* y) {
+  const DD dd;
+  ForEachVector(n, a, g, y,
+                [dd](VD va, VD vg) { return KeepNaN(va, hn::Mul(vg, M::Forward(dd, va))); });
+}
+
+template <int kAct>
+void GatedForwardLoop(size_t n, const float* a, const float* b, float* y) {
+  using M = Math<kAct>;
+  if constexpr (requires { M::kExactInFloat; }) {
+    return GatedFloatLoop<M>(n, a, b, nullptr, y, nullptr);
+  }
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  using T = FastTableFor<kAct>;
+  if constexpr (T::kHas) {
+    FastLoop(n, a, b, y, T::kFwd, GatedOp<T::kIdentityAbove0>(), GatedForwardSlow<M>);
+    return;
+  }
+#endif
+  GatedForwardSlow<M>(n, a, b, y);
+}
+
+// The double path of the backward: f and f' from one evaluation (Math::ForwardDerivative, one
+// normal CDF or sigmoid for both), da = (dy b) f'(a) and db = dy f(a) each rounded once.
+template <class M>
+void GatedBackwardSlow(size_t n, const float* a, const float* b, const float* dy, float* da,
+                       float* db) {
+  const DD dd;
+  const DF df;
+  const size_t lanes = hn::Lanes(dd);
+  auto one = [&](VD va, VD vb, VD vdy, VD* vdb) {
+    VD deriv;
+    const VD f = M::ForwardDerivative(dd, va, &deriv);
+    *vdb = KeepNaN(va, hn::Mul(vdy, f));
+    return KeepNaN(va, hn::Mul(hn::Mul(vdy, vb), deriv));
+  };
+  size_t i = 0;
+  for (; i + lanes <= n; i += lanes) {
+    VD vdb;
+    const VD vda =
+        one(hn::PromoteTo(dd, hn::LoadU(df, a + i)), hn::PromoteTo(dd, hn::LoadU(df, b + i)),
+            hn::PromoteTo(dd, hn::LoadU(df, dy + i)), &vdb);
+    hn::StoreU(DemoteToF32(df, vda), df, da + i);
+    hn::StoreU(DemoteToF32(df, vdb), df, db + i);
+  }
+  if (i < n) {
+    const size_t rest = n - i;
+    HWY_ALIGN float ba[HWY_MAX_BYTES / sizeof(double)] = {};
+    HWY_ALIGN float bb[HWY_MAX_BYTES / sizeof(double)] = {};
+    HWY_ALIGN float bdy[HWY_MAX_BYTES / sizeof(double)] = {};
+    HWY_ALIGN float bda[HWY_MAX_BYTES / sizeof(double)];
+    HWY_ALIGN float bdb[HWY_MAX_BYTES / sizeof(double)];
+    memcpy(ba, a + i, rest * sizeof(float));
+    memcpy(bb, b + i, rest * sizeof(float));
+    memcpy(bdy, dy + i, rest * sizeof(float));
+    VD vdb;
+    const VD vda = one(hn::PromoteTo(dd, hn::Load(df, ba)), hn::PromoteTo(dd, hn::Load(df, bb)),
+                       hn::PromoteTo(dd, hn::Load(df, bdy)), &vdb);
+    hn::Store(DemoteToF32(df, vda), df, bda);
+    hn::Store(DemoteToF32(df, vdb), df, bdb);
+    memcpy(da + i, bda, rest * sizeof(float));
+    memcpy(db + i, bdb, rest * sizeof(float));
+  }
+}
+
+// On AVX-512 the tables hold F or F', not both (16 registers each), so the backward runs three
+// table-speed passes per chunk of 1024 floats in L1: g = fl(dy b), db = dy F(a) (GatedOp with
+// dy in the gate's place), da = g F'(a) (the backward op). The order lets da be a, b or dy and db
+// be b or dy. fl(dy b) adds at most half an ULP to da's bound.
+template <int kAct>
+void GatedBackwardSmooth(size_t n, const float* a, const float* b, const float* dy, float* da,
+                         float* db) {
+  using M = Math<kAct>;
+#if HWY_ARCH_X86 && HWY_TARGET <= HWY_AVX3
+  using T = FastTableFor<kAct>;
+  if constexpr (T::kHas) {
+    const hn::ScalableTag<float> df;
+    const size_t lanes = hn::Lanes(df);
+    constexpr size_t kChunk = 1024;
+    HWY_ALIGN float g[kChunk];
+    auto slow_bwd = [](size_t count, const float* xs, const float* dys, float* dxs) {
+      const DD dd;
+      ForEachVector(count, xs, dys, dxs, [dd](VD vx, VD vdy) {
+        return KeepNaN(vx, hn::Mul(vdy, M::Derivative(dd, vx)));
+      });
+    };
+    for (size_t e = 0; e < n; e += kChunk) {
+      const size_t len = HWY_MIN(kChunk, n - e);
+      size_t k = 0;
+      for (; k + lanes <= len; k += lanes) {
+        hn::Store(hn::Mul(hn::LoadU(df, dy + e + k), hn::LoadU(df, b + e + k)), df, g + k);
+      }
+      for (; k < len; ++k) g[k] = dy[e + k] * b[e + k];
+      FastLoop(len, a + e, dy + e, db + e, T::kFwd, GatedOp<T::kIdentityAbove0>(),
+               GatedForwardSlow<M>);
+      FastLoop(len, a + e, g, da + e, T::kBwd, ActOp<true, T::kIdentityAbove0>(), slow_bwd);
+    }
+    return;
+  }
+#endif
+  GatedBackwardSlow<M>(n, a, b, dy, da, db);
+}
+
+template <int kAct>
+void GatedBackwardLoop(size_t n, const float* a, const float* b, const float* dy, float* da,
+                       float* db) {
+  using M = Math<kAct>;
+  if constexpr (requires { M::kExactInFloat; }) {
+    GatedFloatLoop<M>(n, a, b, dy, da, db);
+  } else {
+    GatedBackwardSmooth<kAct>(n, a, b, dy, da, db);
+  }
+}
+
 }  // namespace
 
 void ForwardF32(int act, size_t n, const float* x, float* y) {
@@ -159,6 +304,31 @@ void BackwardF32(int act, size_t n, const float* x, const float* dy, float* dx) 
 #define X(ID, NAME, ENUM, DESC) \
   case ID:                      \
     return BackwardLoop<ID>(n, x, dy, dx);
+#include "src/act/activations.def"
+#undef X
+    default:
+      return;
+  }
+}
+
+void GatedForwardF32(int act, size_t n, const float* a, const float* b, float* y) {
+  switch (act) {
+#define X(ID, NAME, ENUM, DESC) \
+  case ID:                      \
+    return GatedForwardLoop<ID>(n, a, b, y);
+#include "src/act/activations.def"
+#undef X
+    default:
+      return;
+  }
+}
+
+void GatedBackwardF32(int act, size_t n, const float* a, const float* b, const float* dy, float* da,
+                      float* db) {
+  switch (act) {
+#define X(ID, NAME, ENUM, DESC) \
+  case ID:                      \
+    return GatedBackwardLoop<ID>(n, a, b, dy, da, db);
 #include "src/act/activations.def"
 #undef X
     default:
@@ -257,6 +427,8 @@ HWY_EXPORT(ForwardF32);
 HWY_EXPORT(BackwardF32);
 HWY_EXPORT(GaussianForwardF32);
 HWY_EXPORT(GaussianBackwardF32);
+HWY_EXPORT(GatedForwardF32);
+HWY_EXPORT(GatedBackwardF32);
 HWY_EXPORT(TargetName);
 
 void KernelForwardF32(int act, size_t n, const float* x, float* y) {
@@ -271,6 +443,13 @@ void KernelGaussianForwardF32(double mu, double sigma, size_t n, const float* x,
 void KernelGaussianBackwardF32(double mu, double sigma, size_t n, const float* x, const float* dy,
                                float* dx, double* sums) {
   HWY_DYNAMIC_DISPATCH(GaussianBackwardF32)(mu, sigma, n, x, dy, dx, sums);
+}
+void KernelGatedForwardF32(int act, size_t n, const float* a, const float* b, float* y) {
+  HWY_DYNAMIC_DISPATCH(GatedForwardF32)(act, n, a, b, y);
+}
+void KernelGatedBackwardF32(int act, size_t n, const float* a, const float* b, const float* dy,
+                            float* da, float* db) {
+  HWY_DYNAMIC_DISPATCH(GatedBackwardF32)(act, n, a, b, dy, da, db);
 }
 const char* KernelTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
 }  // namespace gelu

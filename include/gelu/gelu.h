@@ -91,6 +91,25 @@ GELU_API gelu_status gelu_bias_backward_f32(gelu_act act, size_t rows, size_t co
                                             const float *bias, const float *dy, float *dx,
                                             float *dbias);
 
+/* ---- Gated activations (GEGLU, SwiGLU), fp32 -------------------------------------------------
+   y[r*ldy + c] = f(a[r*lda + c]) * b[r*ldb + c] for r < rows, c < cols; strides in elements, so
+   one fused [a | b] projection (b = a + cols, lda = ldb = 2*cols) and two separate projections
+   both work without a copy. y is rounded once from f(a) * b (within 2 ULP of the exact product).
+   Backward: da = dy * b * f'(a), db = dy * f(a) (db within 2 ULP; da within 5 ULP where
+   |f'(a)| >= 2^-10, absolute near a root of f'). da and db may be interleaved in one [da | db]
+   buffer (da = g, db = g + cols, ldda = lddb = 2*cols).
+   In place: y may be a or b, da may be a, b or dy, db may be b or dy (same pointer and stride).
+   GELU_ERR_INVALID_ARGUMENT: unknown act; with rows * cols > 0, a null pointer, a stride below
+   cols, (rows - 1) * stride + cols floats not addressable, an output sharing an element with an
+   input (other than in place as above) or with the other output. rows or cols = 0: GELU_OK. */
+GELU_API gelu_status gelu_gated_forward_f32(gelu_act act, size_t rows, size_t cols, const float *a,
+                                            size_t lda, const float *b, size_t ldb, float *y,
+                                            size_t ldy);
+GELU_API gelu_status gelu_gated_backward_f32(gelu_act act, size_t rows, size_t cols,
+                                             const float *a, size_t lda, const float *b,
+                                             size_t ldb, const float *dy, size_t lddy, float *da,
+                                             size_t ldda, float *db, size_t lddb);
+
 #ifdef __cplusplus
 } /* extern "C" */
 #endif

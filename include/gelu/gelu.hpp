@@ -196,6 +196,33 @@ inline std::string_view SimdTarget() { return gelu_simd_target(); }
 inline void SetNumThreads(int n) { gelu_set_num_threads(n); }
 inline int NumThreads() { return gelu_get_num_threads(); }
 
+// ---- Gated activations (GEGLU, SwiGLU) --------------------------------------------------------
+
+// y = f(a) * b on the fused layout: x holds rows of [a | b] (2 * cols each), y rows of cols.
+inline void GatedForward(Act act, size_t cols, std::span<const float> x, std::span<float> y) {
+  if (cols == 0 && !x.empty()) throw std::invalid_argument("gelu::GatedForward: cols is 0");
+  const size_t rows = cols == 0 ? 0 : y.size() / cols;
+  detail::CheckShape(rows, cols, y.size(), "gelu::GatedForward");
+  detail::CheckShape(rows, 2 * cols, x.size(), "gelu::GatedForward");
+  detail::Check(gelu_gated_forward_f32(static_cast<gelu_act>(act), rows, cols, x.data(), 2 * cols,
+                                       x.data() + cols, 2 * cols, y.data(), cols),
+                "gelu::GatedForward");
+}
+
+// The backward of GatedForward: dx rows of [da | db] = [dy * b * f'(a) | dy * f(a)].
+inline void GatedBackward(Act act, size_t cols, std::span<const float> x, std::span<const float> dy,
+                          std::span<float> dx) {
+  if (cols == 0 && !x.empty()) throw std::invalid_argument("gelu::GatedBackward: cols is 0");
+  const size_t rows = cols == 0 ? 0 : dy.size() / cols;
+  detail::CheckShape(rows, cols, dy.size(), "gelu::GatedBackward");
+  detail::CheckShape(rows, 2 * cols, x.size(), "gelu::GatedBackward");
+  detail::CheckShape(rows, 2 * cols, dx.size(), "gelu::GatedBackward");
+  detail::Check(gelu_gated_backward_f32(static_cast<gelu_act>(act), rows, cols, x.data(), 2 * cols,
+                                        x.data() + cols, 2 * cols, dy.data(), cols, dx.data(),
+                                        2 * cols, dx.data() + cols, 2 * cols),
+                "gelu::GatedBackward");
+}
+
 }  // namespace gelu
 
 #endif  // GELU_GELU_HPP_

@@ -95,6 +95,16 @@ struct Gelu {
     const V cdf = NormalCdf(d, xc, &e);
     return hn::MulAdd(hn::Mul(xc, e), hn::Set(d, 0.39894228040143267794), cdf);
   }
+  // Both from one normal CDF (gated backward): f(x), and f'(x) in *deriv. Phi(40) is 1 in
+  // double, so the clamp leaves f = x for x > 40 (inf included).
+  template <class D, class V = hn::Vec<D>>
+  static HWY_INLINE V ForwardDerivative(D d, V x, V* deriv) {
+    const V xc = hn::Max(hn::Min(x, hn::Set(d, 40.0)), hn::Set(d, -40.0));
+    V e;
+    const V cdf = NormalCdf(d, xc, &e);
+    *deriv = hn::MulAdd(hn::Mul(xc, e), hn::Set(d, 0.39894228040143267794), cdf);
+    return hn::IfThenElse(hn::Lt(x, hn::Set(d, -40.0)), hn::Set(d, -0.0), hn::Mul(x, cdf));
+  }
 };
 
 // 0.5 x (1 + tanh(u)) = x * sigmoid(2u), u = sqrt(2/pi) (x + 0.044715 x^3): the sigmoid form
@@ -125,6 +135,16 @@ struct GeluTanh {
     const V du = hn::MulAdd(hn::Mul(xc, xc), hn::Set(d, 3.0 * kA * 2.0 * kC), hn::Set(d, 2.0 * kC));
     return hn::MulAdd(hn::Mul(hn::Mul(xc, s), one_minus_s), du, s);
   }
+  template <class D, class V = hn::Vec<D>>
+  static HWY_INLINE V ForwardDerivative(D d, V x, V* deriv) {
+    const V xc = hn::Max(hn::Min(x, hn::Set(d, 50.0)), hn::Set(d, -50.0));
+    V e;
+    const V s = Sigmoid(d, TwoU(d, xc), &e);
+    const V one_minus_s = hn::Mul(e, s);
+    const V du = hn::MulAdd(hn::Mul(xc, xc), hn::Set(d, 3.0 * kA * 2.0 * kC), hn::Set(d, 2.0 * kC));
+    *deriv = hn::MulAdd(hn::Mul(hn::Mul(xc, s), one_minus_s), du, s);
+    return hn::IfThenElse(hn::Lt(x, hn::Set(d, -50.0)), hn::Set(d, -0.0), hn::Mul(x, s));
+  }
 };
 
 // x * sigmoid(k x): k = 1.702 (the paper's sigmoid approximation) or k = 1 (SiLU).
@@ -146,6 +166,15 @@ struct XSigmoid {
     V e;
     const V s = Sigmoid(d, hn::Mul(xc, hn::Set(d, kK)), &e);
     return hn::MulAdd(hn::Mul(hn::Mul(xc, hn::Set(d, kK)), s), hn::Mul(e, s), s);
+  }
+  // Both from one sigmoid; sigmoid(k kLimit) is 1 in double, so the clamp leaves f = x above.
+  template <class D, class V = hn::Vec<D>>
+  static HWY_INLINE V ForwardDerivative(D d, V x, V* deriv) {
+    const V xc = hn::Max(hn::Min(x, hn::Set(d, kLimit)), hn::Set(d, -kLimit));
+    V e;
+    const V s = Sigmoid(d, hn::Mul(xc, hn::Set(d, kK)), &e);
+    *deriv = hn::MulAdd(hn::Mul(hn::Mul(xc, hn::Set(d, kK)), s), hn::Mul(e, s), s);
+    return hn::IfThenElse(hn::Lt(x, hn::Set(d, -kLimit)), hn::Set(d, -0.0), hn::Mul(x, s));
   }
 };
 using GeluSigmoid = XSigmoid<1702>;
@@ -176,6 +205,11 @@ struct Elu {
   static HWY_INLINE V Derivative(D d, V x) {
     const V xn = hn::Max(hn::Min(x, hn::Zero(d)), hn::Set(d, -800.0));
     return hn::IfThenElse(hn::Gt(x, hn::Zero(d)), hn::Set(d, 1.0), hn::Exp(d, xn));
+  }
+  template <class D, class V = hn::Vec<D>>
+  static HWY_INLINE V ForwardDerivative(D d, V x, V* deriv) {
+    *deriv = Derivative(d, x);
+    return Forward(d, x);
   }
 };
 

@@ -9,6 +9,7 @@
 #include <cstdio>
 #include <cstring>
 #include <gelu/gelu.hpp>
+#include <iterator>
 #include <limits>
 #include <random>
 #include <stdexcept>
@@ -290,6 +291,38 @@ TEST_P(EdgeCases, OutOfRangeNextToNaNInTheOtherVector) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Api, EdgeCases, testing::ValuesIn(AllTargets()), TargetParamName);
+
+// An infinite upstream gradient gives f'(x) * dy: +-inf (NaN only where f'(x) = 0), on the
+// table path too, where dy times the small correction term once made inf - inf = NaN.
+class InfiniteDy : public TargetTest {};
+TEST_P(InfiniteDy, BackwardGivesInfinity) {
+  const float xs[] = {-3.5f, -2.0f, -1.0f, -0.5f, 0.25f, 1.0f, 2.5f, 3.7f};
+  const float inf = std::numeric_limits<float>::infinity();
+  for (const Fn& fn : AllActivations()) {
+    for (const float dy : {inf, -inf}) {
+      std::vector<float> x(std::begin(xs), std::end(xs)), g(x.size(), dy), dx(x.size());
+      // Also in full vectors: the inputs repeated past one AVX-512 vector.
+      for (int rep = 0; rep < 3; ++rep) {
+        for (size_t i = 0; i < 8; ++i) {
+          x.push_back(xs[i]);
+          g.push_back(dy);
+        }
+      }
+      dx.resize(x.size());
+      ASSERT_EQ(CallApi(fn, Dir::kBackward, x.size(), x.data(), g.data(), dx.data()), GELU_OK);
+      for (size_t i = 0; i < x.size(); ++i) {
+        const double want =
+            ref::Eval(fn, Dir::kBackward, static_cast<double>(x[i])) * static_cast<double>(dy);
+        if (std::isnan(want)) {
+          EXPECT_TRUE(std::isnan(dx[i])) << ref::FnName(fn) << " x = " << x[i];
+        } else {
+          EXPECT_EQ(static_cast<double>(dx[i]), want) << ref::FnName(fn) << " x = " << x[i];
+        }
+      }
+    }
+  }
+}
+INSTANTIATE_TEST_SUITE_P(Api, InfiniteDy, testing::ValuesIn(AllTargets()), TargetParamName);
 
 TEST(Status, Strings) {
   const char* ok = gelu_status_string(GELU_OK);
