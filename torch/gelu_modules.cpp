@@ -34,6 +34,15 @@ std::string ValidIds() {
                               "' (valid: " + std::string(valid) + ")");
 }
 
+// activations.def's ids, for error messages.
+std::string ValidActIds() {
+  std::string valid;
+#define X(ID, NAME, ENUM, DESC) valid += valid.empty() ? #NAME : ", " #NAME;
+#include "src/act/activations.def"
+#undef X
+  return valid;
+}
+
 // Inverse of softplus for s > 0: log(exp(s) - 1), written to stay finite for large s.
 double InverseSoftplus(double s) { return s + std::log(-std::expm1(-s)); }
 
@@ -51,11 +60,7 @@ ActivationImpl::ActivationImpl(gelu_act act) : act_(act) {
 ActivationImpl::ActivationImpl(std::string_view id) : act_(GELU_ACT_GELU) {
   const std::string name(id);
   if (gelu_act_from_name(name.c_str(), &act_) != GELU_OK) {
-    std::string valid;
-#define X(ID, NAME, ENUM, DESC) valid += valid.empty() ? #NAME : ", " #NAME;
-#include "src/act/activations.def"
-#undef X
-    ThrowUnknownId("gelu::torch::Activation", id, valid);
+    ThrowUnknownId("gelu::torch::Activation", id, ValidActIds());
   }
 }
 
@@ -109,6 +114,52 @@ at::Tensor StochasticGeluImpl::forward(const at::Tensor& x) {
 void StochasticGeluImpl::pretty_print(std::ostream& stream) const {
   stream << "gelu::torch::StochasticGelu()";
 }
+
+// ---- Gated units -------------------------------------------------------------------------------
+
+GatedImpl::GatedImpl(gelu_act act) : act_(act) {
+  if (gelu_act_name(act) == nullptr) {
+    throw std::invalid_argument("gelu::torch::Gated: unknown gelu_act " +
+                                std::to_string(static_cast<int>(act)));
+  }
+}
+
+GatedImpl::GatedImpl(std::string_view id) : act_(GELU_ACT_GELU) {
+  const std::string name(id);
+  if (gelu_act_from_name(name.c_str(), &act_) != GELU_OK) {
+    ThrowUnknownId("gelu::torch::Gated", id, ValidActIds());
+  }
+}
+
+at::Tensor GatedImpl::forward(const at::Tensor& x) { return gated(x, act_); }
+
+void GatedImpl::pretty_print(std::ostream& stream) const {
+  stream << "gelu::torch::Gated(" << gelu_act_name(act_) << ")";
+}
+
+GegluImpl::GegluImpl(std::string_view approximate) : act_(GELU_ACT_GELU) {
+  if (approximate == "tanh") {
+    act_ = GELU_ACT_GELU_TANH;
+  } else if (approximate == "sigmoid") {
+    act_ = GELU_ACT_GELU_SIGMOID;
+  } else if (approximate != "none") {
+    throw std::invalid_argument("gelu::torch::Geglu: unknown approximate '" +
+                                std::string(approximate) + "' (valid: none, tanh, sigmoid)");
+  }
+}
+
+at::Tensor GegluImpl::forward(const at::Tensor& x) { return gated(x, act_); }
+
+void GegluImpl::pretty_print(std::ostream& stream) const {
+  const char* approximate = act_ == GELU_ACT_GELU_TANH      ? "tanh"
+                            : act_ == GELU_ACT_GELU_SIGMOID ? "sigmoid"
+                                                            : "none";
+  stream << "gelu::torch::Geglu(approximate=" << approximate << ")";
+}
+
+at::Tensor SwigluImpl::forward(const at::Tensor& x) { return gated(x, GELU_ACT_SILU); }
+
+void SwigluImpl::pretty_print(std::ostream& stream) const { stream << "gelu::torch::Swiglu()"; }
 
 // ---- Factory -----------------------------------------------------------------------------------
 

@@ -1,6 +1,6 @@
 // gelu_torch nn modules: libgelu's activations as ::torch::nn modules (usable in Sequential), the
-// learnable Gaussian GELU, the paper's stochastic 0-I map, and MakeActivation(id), the one place
-// that turns an activation id into a module.
+// learnable Gaussian GELU, the paper's stochastic 0-I map, MakeActivation(id), the one place
+// that turns an activation id into a module, and the gated units Gated, Geglu and Swiglu.
 #ifndef GELU_TORCH_GELU_MODULES_HPP_
 #define GELU_TORCH_GELU_MODULES_HPP_
 
@@ -82,6 +82,58 @@ class StochasticGeluImpl : public ::torch::nn::Cloneable<StochasticGeluImpl> {
   void pretty_print(std::ostream& stream) const override;
 };
 GELU_TORCH_MODULE(StochasticGelu);
+
+// Gated linear unit activation on a fused input: x = [a | b] of shape [..., 2C] -> f(a) * b of
+// shape [..., C], a = x[..., :C] activated, b = x[..., C:] the gate value (vLLM / ggml order), via
+// the gelu::gated op (float32). No parameters: put Linear(d, 2 * C) in front of it.
+class GatedImpl : public ::torch::nn::Cloneable<GatedImpl> {
+ public:
+  explicit GatedImpl(gelu_act act);
+  // id: one of activations.def's ids ("gelu", "silu", "relu", ...); std::invalid_argument
+  // otherwise.
+  explicit GatedImpl(std::string_view id);
+
+  at::Tensor forward(const at::Tensor& x);
+  void reset() override {}
+  // Prints "gelu::torch::Gated(relu)".
+  void pretty_print(std::ostream& stream) const override;
+  gelu_act act() const { return act_; }
+
+ private:
+  gelu_act act_;
+};
+GELU_TORCH_MODULE(Gated);
+
+// GEGLU (Shazeer 2020, "GLU Variants Improve Transformer"): gelu(a) * b on the fused [a | b]
+// input, as Gated. approximate names the GELU like torch.nn.GELU: "none" (exact, id gelu),
+// "tanh" (gelu_tanh, the form Gemma uses) or "sigmoid" (gelu_sigmoid); std::invalid_argument
+// otherwise.
+class GegluImpl : public ::torch::nn::Cloneable<GegluImpl> {
+ public:
+  explicit GegluImpl(std::string_view approximate = "none");
+
+  at::Tensor forward(const at::Tensor& x);
+  void reset() override {}
+  // Prints "gelu::torch::Geglu(approximate=tanh)".
+  void pretty_print(std::ostream& stream) const override;
+  gelu_act act() const { return act_; }
+
+ private:
+  gelu_act act_;
+};
+GELU_TORCH_MODULE(Geglu);
+
+// SwiGLU (Shazeer 2020; LLaMA's feed-forward): silu(a) * b on the fused [a | b] input, as Gated.
+class SwigluImpl : public ::torch::nn::Cloneable<SwigluImpl> {
+ public:
+  SwigluImpl() = default;
+
+  at::Tensor forward(const at::Tensor& x);
+  void reset() override {}
+  // Prints "gelu::torch::Swiglu()".
+  void pretty_print(std::ostream& stream) const override;
+};
+GELU_TORCH_MODULE(Swiglu);
 
 // Every id MakeActivation accepts: activations.def's ids in order, then "gaussian_gelu" and
 // "stochastic_gelu".

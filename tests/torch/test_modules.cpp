@@ -1,6 +1,7 @@
 // gelu_torch modules: every MakeActivation id works inside Sequential; GaussianGelu learns mu and
 // sigma and keeps sigma positive; StochasticGelu is the 0-I map (x or 0 per element, mean
-// x * Phi(x), gradient = mask) in training and exact GELU in evaluation.
+// x * Phi(x), gradient = mask) in training and exact GELU in evaluation; Gated, Geglu and Swiglu
+// are the gated ops on a fused [a | b] input.
 #include <ATen/ATen.h>
 #include <c10/core/GradMode.h>
 #include <gelu/gelu.h>
@@ -209,6 +210,101 @@ TEST(StochasticGelu, FollowsTheGlobalSeed) {
   const at::Tensor a = s(x);
   at::manual_seed(11);
   EXPECT_TRUE(at::equal(a, s(x)));
+}
+
+TEST(GatedModules, ForwardIsTheGatedOpAndPrintsItsAct) {
+  at::manual_seed(12);
+  const at::Tensor x = at::randn({3, 5, 8});
+  gelu::torch::Geglu geglu;
+  gelu::torch::Geglu geglu_tanh("tanh");
+  gelu::torch::Geglu geglu_sigmoid("sigmoid");
+  gelu::torch::Swiglu swiglu;
+  gelu::torch::Gated reglu("relu");
+  EXPECT_EQ(geglu->act(), GELU_ACT_GELU);
+  EXPECT_EQ(geglu_tanh->act(), GELU_ACT_GELU_TANH);
+  EXPECT_EQ(geglu_sigmoid->act(), GELU_ACT_GELU_SIGMOID);
+  EXPECT_EQ(reglu->act(), GELU_ACT_RELU);
+  EXPECT_TRUE(at::equal(geglu(x), gelu::torch::gated(x, GELU_ACT_GELU)));
+  EXPECT_TRUE(at::equal(geglu_tanh(x), gelu::torch::gated(x, GELU_ACT_GELU_TANH)));
+  EXPECT_TRUE(at::equal(geglu_sigmoid(x), gelu::torch::gated(x, GELU_ACT_GELU_SIGMOID)));
+  EXPECT_TRUE(at::equal(swiglu(x), gelu::torch::gated(x, GELU_ACT_SILU)));
+  EXPECT_TRUE(at::equal(reglu(x), gelu::torch::gated(x, GELU_ACT_RELU)));
+  EXPECT_TRUE(at::equal(gelu::torch::Gated(GELU_ACT_SILU)(x), swiglu(x)));
+  EXPECT_EQ(swiglu(x).sizes(), (std::vector<int64_t>{3, 5, 4}));
+  // Independent check of the split: first half activated, second half the gate.
+  const at::Tensor a = x.narrow(-1, 0, 4);
+  const at::Tensor b = x.narrow(-1, 4, 4);
+  EXPECT_TRUE(at::allclose(swiglu(x), a * at::sigmoid(a) * b, 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(geglu(x), at::gelu(a) * b, 1e-5, 1e-6));
+  EXPECT_TRUE(at::allclose(geglu_tanh(x), at::gelu(a, "tanh") * b, 1e-5, 1e-6));
+
+  EXPECT_EQ(Print(*geglu), "gelu::torch::Geglu(approximate=none)");
+  EXPECT_EQ(Print(*geglu_tanh), "gelu::torch::Geglu(approximate=tanh)");
+  EXPECT_EQ(Print(*geglu_sigmoid), "gelu::torch::Geglu(approximate=sigmoid)");
+  EXPECT_EQ(Print(*swiglu), "gelu::torch::Swiglu()");
+  EXPECT_EQ(Print(*reglu), "gelu::torch::Gated(relu)");
+  EXPECT_TRUE(geglu->parameters().empty());
+  auto copy = std::dynamic_pointer_cast<gelu::torch::GegluImpl>(geglu_tanh->clone());
+  ASSERT_TRUE(copy);
+  EXPECT_EQ(copy->act(), GELU_ACT_GELU_TANH);
+  auto gated_copy = std::dynamic_pointer_cast<gelu::torch::GatedImpl>(reglu->clone());
+  ASSERT_TRUE(gated_copy);
+  EXPECT_EQ(gated_copy->act(), GELU_ACT_RELU);
+}
+
+TEST(GatedModules, TransformerFeedForwardTrains) {
+  // Linear(d, 2 * C) -> Geglu / Swiglu -> Linear(C, d), the GLU-variant feed-forward block.
+  for (const char* kind : {"geglu", "swiglu"}) {
+    SCOPED_TRACE(kind);
+    at::manual_seed(13);
+    ::torch::nn::Sequential ff(::torch::nn::Linear(6, 2 * 16));
+    if (std::string(kind) == "geglu") {
+      ff->push_back(gelu::torch::Geglu("tanh"));
+    } else {
+      ff->push_back(gelu::torch::Swiglu());
+    }
+    ff->push_back(::torch::nn::Linear(16, 6));
+    const at::Tensor x = at::randn({2, 7, 6});
+    const at::Tensor target = at::sin(x);
+    double first = 0.0;
+    double last = 0.0;
+    for (int step = 0; step < 200; ++step) {
+      ff->zero_grad();
+      const at::Tensor loss = (ff->forward(x) - target).square().mean();
+      loss.backward();
+      {
+        c10::NoGradGuard no_grad;
+        for (auto& p : ff->parameters()) p.sub_(0.1 * p.grad());
+      }
+      if (step == 0) first = loss.item<double>();
+      last = loss.item<double>();
+    }
+    EXPECT_LT(last, 0.2 * first);
+    std::ostringstream os;
+    os << *ff;
+    EXPECT_THAT(os.str(),
+                HasSubstr(std::string(kind) == "geglu" ? "Geglu(approximate=tanh)" : "Swiglu()"));
+  }
+}
+
+TEST(GatedModules, BadArgumentsAreClearErrors) {
+  try {
+    gelu::torch::Geglu bad("exact");
+    FAIL() << "approximate='exact' accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'exact'"));
+    EXPECT_THAT(e.what(), HasSubstr("none, tanh, sigmoid"));
+  }
+  try {
+    gelu::torch::Gated bad("swish");
+    FAIL() << "id 'swish' accepted";
+  } catch (const std::invalid_argument& e) {
+    EXPECT_THAT(e.what(), HasSubstr("'swish'"));
+    EXPECT_THAT(e.what(), HasSubstr("gelu_tanh"));
+  }
+  EXPECT_THROW(gelu::torch::Gated(static_cast<gelu_act>(GELU_ACT_COUNT)), std::invalid_argument);
+  gelu::torch::Swiglu swiglu;
+  EXPECT_THROW(swiglu(at::randn({2, 5})), c10::Error);  // odd last dimension
 }
 
 }  // namespace
