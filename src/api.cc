@@ -116,6 +116,10 @@ gelu_status gelu_act_from_name(const char* name, gelu_act* act) {
 
 const char* gelu_simd_target(void) { return gelu::KernelTargetName(); }
 
+gelu_status gelu_set_simd_target(const char* name) {
+  return gelu::PinTarget(name) ? GELU_OK : GELU_ERR_INVALID_ARGUMENT;
+}
+
 void gelu_set_num_threads(int n) { gelu::SetThreads(n); }
 
 int gelu_get_num_threads(void) { return gelu::Threads(); }

@@ -72,6 +72,7 @@ HWY_AFTER_NAMESPACE();
 #include <cstdint>
 #include <vector>
 
+#include "src/dispatch.hpp"
 #include "src/kernels.hpp"
 #include "src/parallel.hpp"
 
@@ -81,10 +82,10 @@ HWY_EXPORT(AddBiasChunk);
 HWY_EXPORT(AccumulateChunk);
 
 void AddBias(size_t e, size_t len, size_t cols, const float* x, const float* bias, float* tmp) {
-  HWY_DYNAMIC_DISPATCH(AddBiasChunk)(e, len, cols, x, bias, tmp);
+  GELU_DISPATCH(AddBiasChunk)(e, len, cols, x, bias, tmp);
 }
 void Accumulate(size_t e, size_t len, size_t cols, const float* dx, double* acc) {
-  HWY_DYNAMIC_DISPATCH(AccumulateChunk)(e, len, cols, dx, acc);
+  GELU_DISPATCH(AccumulateChunk)(e, len, cols, dx, acc);
 }
 }  // namespace
 }  // namespace gelu

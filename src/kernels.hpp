@@ -19,6 +19,9 @@ void KernelGatedForwardF32(int act, size_t n, const float* a, const float* b, fl
 void KernelGatedBackwardF32(int act, size_t n, const float* a, const float* b, const float* dy,
                             float* da, float* db);
 const char* KernelTargetName();
+// Pins dispatch to the target named as KernelTargetName prints it; nullptr restores the
+// automatic choice. False (and nothing changed) for a target this CPU or build lacks.
+bool PinTarget(const char* name);
 
 }  // namespace gelu
 

@@ -422,7 +422,68 @@ const char* TargetName() { return hwy::TargetName(HWY_TARGET); }
 HWY_AFTER_NAMESPACE();
 
 #if HWY_ONCE
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+
+#include "src/dispatch.hpp"
+
 namespace gelu {
+
+std::atomic<int> g_pinned_index{-1};
+
+// The HWY_EXPORT table index of the target named `name` ("AVX3", "AVX2", "SSE4", "SCALAR" or
+// "EMU128" for the portable fallback, as hwy::TargetName prints them), or -1 when this CPU lacks
+// it or libgelu has no code for it. The fallback is the table's last entry; the others sit at
+// the bit HWY_CHOSEN_TARGET_SHIFT gives them, as in Highway's own ChosenTarget.
+int TargetIndex(const char* name) {
+  for (const int64_t t : hwy::SupportedAndGeneratedTargets()) {
+    if (std::strcmp(hwy::TargetName(t), name) != 0) continue;
+    int64_t mask = HWY_CHOSEN_TARGET_SHIFT(t);
+    if (mask == 0) mask = HWY_CHOSEN_TARGET_MASK_SCALAR;  // SCALAR / EMU128
+    mask &= HWY_CHOSEN_TARGET_MASK_TARGETS;
+    if (mask == 0) return -1;
+    return static_cast<int>(hwy::Num0BitsBelowLS1Bit_Nonzero64(static_cast<uint64_t>(mask)));
+  }
+  return -1;
+}
+
+bool PinTarget(const char* name) {
+  if (name == nullptr) {
+    g_pinned_index.store(-1);
+    return true;
+  }
+  const int index = TargetIndex(name);
+  if (index < 0) return false;
+  g_pinned_index.store(index);
+  return true;
+}
+
+std::string AvailableTargets() {
+  std::string s;
+  for (const int64_t t : hwy::SupportedAndGeneratedTargets()) {
+    s += s.empty() ? "" : ", ";
+    s += hwy::TargetName(t);
+  }
+  return s;
+}
+
+namespace {
+// GELU_SIMD_TARGET at load time: a name pins it; an unknown or unavailable one is reported on
+// stderr and the automatic choice stays (a library must not exit its host program).
+const bool kEnvTargetApplied = [] {
+  const char* env = std::getenv("GELU_SIMD_TARGET");
+  if (env == nullptr || *env == '\0') return false;
+  if (PinTarget(env)) return true;
+  std::fprintf(stderr,
+               "libgelu: GELU_SIMD_TARGET=%s is not a target this CPU and build have (have: %s); "
+               "using the automatic choice\n",
+               env, AvailableTargets().c_str());
+  return false;
+}();
+}  // namespace
+
 HWY_EXPORT(ForwardF32);
 HWY_EXPORT(BackwardF32);
 HWY_EXPORT(GaussianForwardF32);
@@ -432,25 +493,25 @@ HWY_EXPORT(GatedBackwardF32);
 HWY_EXPORT(TargetName);
 
 void KernelForwardF32(int act, size_t n, const float* x, float* y) {
-  HWY_DYNAMIC_DISPATCH(ForwardF32)(act, n, x, y);
+  GELU_DISPATCH(ForwardF32)(act, n, x, y);
 }
 void KernelBackwardF32(int act, size_t n, const float* x, const float* dy, float* dx) {
-  HWY_DYNAMIC_DISPATCH(BackwardF32)(act, n, x, dy, dx);
+  GELU_DISPATCH(BackwardF32)(act, n, x, dy, dx);
 }
 void KernelGaussianForwardF32(double mu, double sigma, size_t n, const float* x, float* y) {
-  HWY_DYNAMIC_DISPATCH(GaussianForwardF32)(mu, sigma, n, x, y);
+  GELU_DISPATCH(GaussianForwardF32)(mu, sigma, n, x, y);
 }
 void KernelGaussianBackwardF32(double mu, double sigma, size_t n, const float* x, const float* dy,
                                float* dx, double* sums) {
-  HWY_DYNAMIC_DISPATCH(GaussianBackwardF32)(mu, sigma, n, x, dy, dx, sums);
+  GELU_DISPATCH(GaussianBackwardF32)(mu, sigma, n, x, dy, dx, sums);
 }
 void KernelGatedForwardF32(int act, size_t n, const float* a, const float* b, float* y) {
-  HWY_DYNAMIC_DISPATCH(GatedForwardF32)(act, n, a, b, y);
+  GELU_DISPATCH(GatedForwardF32)(act, n, a, b, y);
 }
 void KernelGatedBackwardF32(int act, size_t n, const float* a, const float* b, const float* dy,
                             float* da, float* db) {
-  HWY_DYNAMIC_DISPATCH(GatedBackwardF32)(act, n, a, b, dy, da, db);
+  GELU_DISPATCH(GatedBackwardF32)(act, n, a, b, dy, da, db);
 }
-const char* KernelTargetName() { return HWY_DYNAMIC_DISPATCH(TargetName)(); }
+const char* KernelTargetName() { return GELU_DISPATCH(TargetName)(); }
 }  // namespace gelu
 #endif  // HWY_ONCE

@@ -54,6 +54,14 @@ GELU_API const char *gelu_act_name(gelu_act act);
 GELU_API gelu_status gelu_act_from_name(const char *name, gelu_act *act);
 /* The instruction set chosen at run time, e.g. "AVX3". */
 GELU_API const char *gelu_simd_target(void);
+/* Pins the instruction set ("AVX3", "AVX2", "SSE4", "SCALAR", as gelu_simd_target prints them;
+   the portable fallback prints "EMU128" on some builds); NULL restores the automatic choice (the
+   best this CPU has). A name this CPU or this build lacks, or an unknown one:
+   GELU_ERR_INVALID_ARGUMENT and nothing changes. The environment variable GELU_SIMD_TARGET does
+   the same when libgelu is loaded (an unusable value is reported on stderr and ignored). Only
+   libgelu's dispatch is affected, not other users of Highway in the process. Process-wide:
+   set it before calls run on other threads. */
+GELU_API gelu_status gelu_set_simd_target(const char *name);
 /* 1 = the caller's thread only; default: all cores. Values < 1 restore the default. */
 GELU_API void gelu_set_num_threads(int n);
 GELU_API int gelu_get_num_threads(void);

@@ -193,6 +193,12 @@ inline void BiasBackward(Act act, size_t rows, std::span<const float> x,
 }
 
 inline std::string_view SimdTarget() { return gelu_simd_target(); }
+
+// Pins the instruction set ("AVX3", "AVX2", "SSE4", "SCALAR"); nullptr restores the automatic
+// choice. Throws gelu::Error for a target this CPU or build lacks.
+inline void SetSimdTarget(const char* name) {
+  detail::Check(gelu_set_simd_target(name), "gelu::SetSimdTarget");
+}
 inline void SetNumThreads(int n) { gelu_set_num_threads(n); }
 inline int NumThreads() { return gelu_get_num_threads(); }
 

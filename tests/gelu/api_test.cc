@@ -7,6 +7,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <gelu/gelu.hpp>
 #include <iterator>
@@ -323,6 +324,71 @@ TEST_P(InfiniteDy, BackwardGivesInfinity) {
   }
 }
 INSTANTIATE_TEST_SUITE_P(Api, InfiniteDy, testing::ValuesIn(AllTargets()), TargetParamName);
+
+// The target libgelu dispatched to when it was loaded, before any test pinned one: what
+// GELU_SIMD_TARGET chose (ctest runs this suite again with it set, see tests/gelu/CMakeLists.txt).
+const std::string kTargetAtLoad = gelu_simd_target();
+
+TEST(SimdTarget, PinRestoreAndRefuse) {
+  const std::string automatic = gelu_simd_target();
+  std::vector<std::string> pinned;
+  for (const char* name : {"AVX3", "AVX2", "SSE4", "SCALAR", "EMU128"}) {
+    if (gelu_set_simd_target(name) != GELU_OK) {
+      EXPECT_EQ(gelu_simd_target(), automatic) << "a refused " << name << " changed the target";
+      continue;
+    }
+    EXPECT_STREQ(gelu_simd_target(), name);
+    pinned.push_back(name);
+    ASSERT_EQ(gelu_set_simd_target(nullptr), GELU_OK);
+    EXPECT_EQ(gelu_simd_target(), automatic) << "NULL did not restore the automatic choice";
+  }
+  // x86-64 has SSE4 or better plus a portable fallback; this project's CI machines have AVX3.
+  EXPECT_GE(pinned.size(), 2u);
+  EXPECT_EQ(pinned.front(), automatic) << "the automatic choice is not the best target";
+  ASSERT_EQ(gelu_set_simd_target(pinned.back().c_str()), GELU_OK);
+  for (const char* bad : {"", "avx2", "AVX2 ", "NEON", "AVX3_SPR", "gelu"}) {
+    EXPECT_EQ(gelu_set_simd_target(bad), GELU_ERR_INVALID_ARGUMENT) << bad;
+    EXPECT_EQ(gelu_simd_target(), pinned.back()) << "a refused '" << bad << "' changed the target";
+  }
+  EXPECT_THROW(gelu::SetSimdTarget("NEON"), gelu::Error);
+  gelu::SetSimdTarget(nullptr);
+  EXPECT_EQ(gelu_simd_target(), automatic);
+}
+
+// Pinning changes the code that runs: the AVX-512 table path and the double path of AVX2 round
+// some inputs differently (both within the bounds of docs/ACCURACY.md).
+TEST(SimdTarget, PinnedTargetRunsItsOwnCode) {
+  if (gelu_set_simd_target("AVX3") != GELU_OK || gelu_set_simd_target("AVX2") != GELU_OK) {
+    gelu_set_simd_target(nullptr);
+    GTEST_SKIP() << "needs AVX3 and AVX2";
+  }
+  std::mt19937 rng(5);
+  std::uniform_real_distribution<float> u(-3.5f, 3.5f);
+  std::vector<float> x(100000), y3(x.size()), y2(x.size());
+  for (auto& v : x) v = u(rng);
+  ASSERT_EQ(gelu_set_simd_target("AVX3"), GELU_OK);
+  ASSERT_EQ(gelu_forward_f32(GELU_ACT_GELU, x.size(), x.data(), y3.data()), GELU_OK);
+  ASSERT_EQ(gelu_set_simd_target("AVX2"), GELU_OK);
+  ASSERT_EQ(gelu_forward_f32(GELU_ACT_GELU, x.size(), x.data(), y2.data()), GELU_OK);
+  gelu_set_simd_target(nullptr);
+  size_t differ = 0;
+  for (size_t i = 0; i < x.size(); ++i) differ += ToBits(y3[i]) != ToBits(y2[i]);
+  EXPECT_GT(differ, 0u) << "AVX3 and AVX2 gave identical bits on 100K inputs";
+  EXPECT_LT(differ, x.size() / 4) << "most results differ: one of the paths is wrong";
+}
+
+// GELU_SIMD_TARGET_EXPECT names what GELU_SIMD_TARGET should have chosen at load ("auto": the
+// automatic choice, for an unusable value); without it (the plain run) there is nothing to check.
+TEST(SimdTarget, EnvironmentVariableAppliesAtLoad) {
+  const char* expect = std::getenv("GELU_SIMD_TARGET_EXPECT");
+  if (expect == nullptr) GTEST_SKIP() << "run by ctest with GELU_SIMD_TARGET set";
+  if (std::string(expect) == "auto") {
+    ASSERT_EQ(gelu_set_simd_target(nullptr), GELU_OK);
+    EXPECT_EQ(kTargetAtLoad, gelu_simd_target());
+  } else {
+    EXPECT_EQ(kTargetAtLoad, expect);
+  }
+}
 
 TEST(Status, Strings) {
   const char* ok = gelu_status_string(GELU_OK);

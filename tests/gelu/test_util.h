@@ -1,6 +1,6 @@
 // Shared helpers for the libgelu suites: a fixture that runs a test on one Highway target
-// (through the shared libhwy dispatch state, which libgelu's HWY_DYNAMIC_DISPATCH reads),
-// calls through the public C API for any kernel, and bit-pattern helpers.
+// (pinned through the public gelu_set_simd_target), calls through the public C API for any
+// kernel, and bit-pattern helpers.
 #ifndef GELU_TESTS_GELU_TEST_UTIL_H_
 #define GELU_TESTS_GELU_TEST_UTIL_H_
 
@@ -38,14 +38,19 @@ inline uint32_t ToBits(float f) {
   return b;
 }
 
-// Routes libgelu to `target` and checks gelu_simd_target() names it. Returns false (and the
-// reason) when libgelu has no code for that target, so dispatch fell back to another one.
+// Pins libgelu to `target` (gelu_set_simd_target) and checks gelu_simd_target() names it.
+// Returns false (and the reason) when libgelu has no code for that target here.
 inline bool UseTarget(int64_t target, std::string* why) {
-  hwy::SetSupportedTargetsForTest(target);
+  const char* name = hwy::TargetName(target);
+  if (gelu_set_simd_target(name) != GELU_OK) {
+    *why =
+        std::string("libgelu has no ") + name + " code on this CPU (gelu_set_simd_target refused)";
+    return false;
+  }
   const std::string got = gelu_simd_target();
-  if (got == hwy::TargetName(target)) return true;
-  *why = std::string("libgelu has no ") + hwy::TargetName(target) + " code (dispatched to " + got +
-         ")";
+  if (got == name) return true;
+  *why = std::string("gelu_set_simd_target(") + name + ") dispatched to " + got;
+  gelu_set_simd_target(nullptr);
   return false;
 }
 
@@ -60,7 +65,7 @@ inline std::vector<int64_t> AllTargets() {
     std::string why;
     if (UseTarget(t, &why)) out.push_back(t);
   }
-  hwy::SetSupportedTargetsForTest(0);
+  gelu_set_simd_target(nullptr);
   return out;
 }
 
@@ -72,7 +77,7 @@ class TargetTestT : public testing::TestWithParam<std::tuple<int64_t, T>> {
     std::string why;
     if (!UseTarget(std::get<0>(this->GetParam()), &why)) GTEST_SKIP() << why;
   }
-  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
+  void TearDown() override { gelu_set_simd_target(nullptr); }
   int64_t Target() const { return std::get<0>(this->GetParam()); }
   const T& Param() const { return std::get<1>(this->GetParam()); }
 };
@@ -84,7 +89,7 @@ class TargetTest : public testing::TestWithParam<int64_t> {
     std::string why;
     if (!UseTarget(GetParam(), &why)) GTEST_SKIP() << why;
   }
-  void TearDown() override { hwy::SetSupportedTargetsForTest(0); }
+  void TearDown() override { gelu_set_simd_target(nullptr); }
 };
 
 inline std::string TargetParamName(const testing::TestParamInfo<int64_t>& info) {

@@ -338,20 +338,15 @@ void WriteCsv(const std::string& path, const Stats& st) {
   std::fclose(f);
 }
 
-// Routes libgelu's dynamic dispatch (shared libhwy state) to the named target.
+// Pins libgelu to the named target (gelu_set_simd_target).
 void SelectTarget(const std::string& name) {
-  std::string known;
-  for (int64_t t : hwy::SupportedAndGeneratedTargets()) {
-    known += std::string(" ") + hwy::TargetName(t);
-    if (name != hwy::TargetName(t)) continue;
-    hwy::SetSupportedTargetsForTest(t);
-    if (name != gelu_simd_target()) {
-      throw std::runtime_error("--target " + name + ": libgelu has no code for it (dispatches to " +
-                               gelu_simd_target() + ")");
-    }
-    return;
+  if (gelu_set_simd_target(name.c_str()) != GELU_OK) {
+    std::string known;
+    for (int64_t t : hwy::SupportedAndGeneratedTargets())
+      known += std::string(" ") + hwy::TargetName(t);
+    throw std::runtime_error("--target " + name + ": libgelu has no code for it on this CPU (" +
+                             "Highway targets here:" + known + ")");
   }
-  throw std::runtime_error("--target " + name + ": not supported here (have" + known + ")");
 }
 
 // --type bf16|f16: every 16-bit pattern in one call (dy = 1), measured like the float32 sweep
