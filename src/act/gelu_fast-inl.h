@@ -160,6 +160,17 @@ HWY_INLINE VF16 FastForward(const FastTables& t, VF16 x) {
   return hn::CopySign(hn::Add(s, hn::Add(e, p.tail)), x);
 }
 
+// v with +-inf replaced by +-FLT_MAX (NaN stays NaN), in one vrangeps (AVX512DQ: the smaller
+// magnitude of v and FLT_MAX, with v's sign). The small correction term lo of a result
+// g (s + lo) is multiplied by this: an infinite g times a lo of the other sign (or 0) would make
+// g s + g lo = inf - inf = NaN, where the true product is +-inf. |lo| <= ulp(s), so FLT_MAX lo
+// stays finite and g s alone gives the infinity. Cost: about 2% of gelu backward at 64K (CPU
+// time, bench_gelu, against the commit before).
+HWY_INLINE VF16 ClampToFinite(VF16 v) {
+  constexpr int kMinAbsSignFromSrc1 = 0x02;
+  return VF16{_mm512_range_ps(v.raw, _mm512_set1_ps(3.40282347e38f), kMinAbsSignFromSrc1)};
+}
+
 // dx = dy F'(x) for |x| < kFastLimit. Near a root of F' (gelu: x = -0.7518, in the interval at
 // -3/4) hi and a0 d have similar size and opposite signs: 2Sum keeps their sum exact.
 HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
@@ -167,10 +178,7 @@ HWY_INLINE VF16 FastBackward(const FastTables& t, VF16 x, VF16 dy) {
   VF16 e;
   const VF16 s = TwoSum(p.hi, p.pp, &e);
   const VF16 g_lo = hn::Add(e, p.tail);
-  // An infinite dy times a g_lo of either sign would give inf - inf = NaN: dy s alone is exact
-  // there (the double path's inf, not NaN).
-  const VF16 r = hn::MulAdd(dy, s, hn::Mul(dy, g_lo));
-  return hn::IfThenElse(hn::IsFinite(dy), r, hn::Mul(dy, s));
+  return hn::MulAdd(dy, s, hn::Mul(ClampToFinite(dy), g_lo));
 }
 
 // Lanes outside the fast range, waiting for the double path: their x (and dy) and their index
@@ -275,8 +283,8 @@ struct GatedOp : FastOpBase {
     const FastParts p = FastEval(t, x);
     VF16 e;
     const VF16 s = FastTwoSum(p.hi, p.pp, &e);
-    VF16 r = hn::MulAdd(g, s, hn::Mul(g, hn::Add(e, p.tail)));
-    r = hn::CopySign(hn::IfThenElse(hn::IsFinite(g), r, hn::Mul(g, s)), hn::Xor(x, g));
+    const VF16 r = hn::CopySign(hn::MulAdd(g, s, hn::Mul(ClampToFinite(g), hn::Add(e, p.tail))),
+                                hn::Xor(x, g));
     if constexpr (kIdentityAbove0) return hn::IfThenElse(hn::Gt(x, hn::Zero(df)), hn::Mul(x, g), r);
     return r;
   }
