@@ -1,10 +1,12 @@
 // compare_gated: the gated activation y = f(a) * b, forward + backward, on one fused [a | b]
 // input of rows x 2 cols (GEGLU / SwiGLU layout), 1 thread, N(0,1) inputs. Side by side in
-// interleaved rounds (median of each): libgelu's fused calls (gelu_gated_forward_f32 +
-// gelu_gated_backward_f32), the same work through libgelu's unfused calls row by row (with f(a)
-// recomputed in the backward, or saved from the forward as autograd would), libtorch's
-// composite (chunk, at::gelu, mul, autograd backward) when built with libtorch, and the memory
-// traffic bound (bytes moved at copy-scale bandwidth). Prints each time and its ratio to fused.
+// interleaved rounds (median of each, in
+// the thread's CPU time, so a shared machine does not count waiting): libgelu's fused calls
+// (gelu_gated_forward_f32 + gelu_gated_backward_f32), the same work through libgelu's unfused calls
+// row by row (with f(a) recomputed in the backward, or saved from the forward as autograd would),
+// libtorch's composite (chunk, at::gelu, mul, autograd backward) when built with libtorch, and the
+// memory traffic bound (bytes moved at copy-scale bandwidth). Prints each time and its ratio to
+// fused.
 #include <gelu/gelu.h>
 
 #include <algorithm>
@@ -12,6 +14,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <functional>
 #include <string>
 #include <vector>
@@ -77,10 +80,25 @@ Options Parse(int argc, char** argv) {
   return o;
 }
 
-double Seconds(const std::function<void()>& fn) {
+// This thread's CPU seconds: on a machine shared with other work, the time the variant ran,
+// not the time it waited (every variant runs on the calling thread: libgelu and libtorch are
+// set to 1 thread, and autograd runs CPU backward on the caller).
+double ThreadSeconds() {
+  timespec ts{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+  return static_cast<double>(ts.tv_sec) + 1e-9 * static_cast<double>(ts.tv_nsec);
+}
+
+struct Times {
+  double wall, cpu;
+};
+
+Times Measure(const std::function<void()>& fn) {
+  const double c0 = ThreadSeconds();
   const auto t0 = std::chrono::steady_clock::now();
   fn();
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  const double wall = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return {wall, ThreadSeconds() - c0};
 }
 
 double Median(std::vector<double> v) {
@@ -147,11 +165,12 @@ int main(int argc, char** argv) {
   struct Variant {
     const char* name;
     std::function<void()> fn;
-    std::vector<double> times;
+    std::vector<double> wall, cpu;
   };
-  std::vector<Variant> variants = {{"libgelu fused (gated_forward + gated_backward)", fused, {}},
-                                   {"libgelu unfused, f(a) recomputed, row by row", unfused, {}},
-                                   {"libgelu unfused, f(a) saved, row by row", unfused_saved, {}}};
+  std::vector<Variant> variants = {
+      {"libgelu fused (gated_forward + gated_backward)", fused, {}, {}},
+      {"libgelu unfused, f(a) recomputed, row by row", unfused, {}, {}},
+      {"libgelu unfused, f(a) saved, row by row", unfused_saved, {}, {}}};
 #ifdef GELU_BENCH_HAVE_TORCH
   at::set_num_threads(1);
   const torch::Tensor tx =
@@ -178,14 +197,19 @@ int main(int argc, char** argv) {
                           }
                           (act * parts[1]).backward(tdy);
                         },
+                        {},
                         {}});
   }
 #endif
-  variants.push_back({"memory traffic bound (32 bytes/element at copy-scale speed)", bound, {}});
+  variants.push_back(
+      {"memory traffic bound (32 bytes/element at copy-scale speed)", bound, {}, {}});
   for (int round = 0; round < o.rounds + 1; ++round) {
     for (auto& v : variants) {
-      const double t = Seconds(v.fn);
-      if (round > 0) v.times.push_back(t);  // round 0 warms up
+      const Times t = Measure(v.fn);
+      if (round > 0) {  // round 0 warms up
+        v.wall.push_back(t.wall);
+        v.cpu.push_back(t.cpu);
+      }
     }
   }
   std::printf("compare_gated: %s, %zu x %zu [a | b] -> %zu x %zu, forward + backward, 1 thread\n",
@@ -193,10 +217,11 @@ int main(int argc, char** argv) {
   std::printf("CPU: %s; libgelu target %s; %d rounds, median; load %s\n",
               gelu::bench::CpuModelName().c_str(), gelu_simd_target(), o.rounds,
               gelu::bench::LoadAverage().c_str());
-  const double base = Median(variants[0].times);
+  std::printf("  %-62s %9s %9s   %s\n", "", "CPU ms", "wall ms", "ratio of CPU times");
+  const double base = Median(variants[0].cpu);
   for (size_t i = 0; i < variants.size(); ++i) {
-    const double t = Median(variants[i].times);
-    std::printf("  %-62s %8.3f ms", variants[i].name, 1e3 * t);
+    const double t = Median(variants[i].cpu);
+    std::printf("  %-62s %9.3f %9.3f", variants[i].name, 1e3 * t, 1e3 * Median(variants[i].wall));
     if (i == 0) {
       std::printf("\n");
     } else if (i + 1 < variants.size()) {
