@@ -1,7 +1,11 @@
 // `gelu-lab run EXPERIMENT [options]`: builds the grid (--full by default, --quick, then the
-// explicit flags), validates everything before touching the output folder, runs the sweep (and
-// first the runs of an experiment whose models this one reuses), then rewrites DIR/summary.csv and
-// DIR/selection.csv from all finished runs and prints a table of this sweep's results.
+// explicit flags), validates everything before touching the output folder, takes its shard (from
+// --shard or the launcher's environment), runs the sweep (and first the runs of an experiment whose
+// models this one reuses), then, once every run of the plan is finished (the process that finishes
+// last), rewrites DIR/summary.csv, selection.csv and claims.csv and prints a table of the results.
+#include <sched.h>
+#include <unistd.h>
+
 #include <algorithm>
 #include <cmath>
 #include <cstdio>
@@ -12,12 +16,14 @@
 #include <limits>
 #include <nlohmann/json.hpp>
 
+#include "lab/core/claim.hpp"
 #include "lab/core/cli.hpp"
 #include "lab/core/dataset.hpp"
 #include "lab/core/error.hpp"
 #include "lab/core/experiment.hpp"
 #include "lab/core/progress.hpp"
 #include "lab/core/results.hpp"
+#include "lab/core/shard.hpp"
 #include "lab/core/sweep.hpp"
 #include "lab/core/tasks.hpp"
 
@@ -40,8 +46,9 @@ struct RunFlags {
   std::vector<std::string> activations;
   std::vector<double> lrs, dropouts;
   int seeds = 0, epochs = 0, threads = 0, jobs = 0;
+  double claim_timeout = 300;
   long long train_limit = -1, validation = -1;
-  std::string data, out = "gelu-lab-results", shard;
+  std::string data, vectors, out = "gelu-lab-results", shard;
   bool quick = false, full = false, keep_denormals = false;
 };
 
@@ -82,15 +89,25 @@ Grid MakeGrid(const Experiment& exp, const RunFlags& f) {
   return g;
 }
 
-void ParseShard(const std::string& s, SweepOptions& o) {
-  if (s.empty()) return;
-  int k = 0, n = 0;
-  char extra = 0;
-  if (std::sscanf(s.c_str(), "%d/%d%c", &k, &n, &extra) != 2 || n < 1 || k < 1 || k > n) {
-    throw LabError("--shard: '" + s + "' is not K/N with 1 <= K <= N (e.g. --shard 2/4)");
-  }
-  o.shard_index = k - 1;
-  o.shard_count = n;
+// --shard wins over the launcher's environment (mpirun, srun, a Slurm array).
+void TakeShard(const std::string& flag, SweepOptions& o) {
+  const std::optional<Shard> shard =
+      !flag.empty() ? std::optional<Shard>(ParseShardFlag(flag)) : ShardFromEnvironment();
+  if (!shard) return;
+  o.shard_index = shard->index;
+  o.shard_count = shard->count;
+  o.shard_source = shard->source;
+  // Ranks of mpirun or srun share one terminal (OpenMPI gives each a pty): plain lines, no redraws.
+  o.live_progress = !flag.empty();
+  o.shards_run_together = flag.empty();
+}
+
+// The cores this process may run on (its affinity mask: what Slurm or mpirun bound it to).
+int UsableCores() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (::sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0) return CPU_COUNT(&set);
+  return std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
 }
 
 std::map<std::string, SelectMode> SelectModes() {
@@ -157,7 +174,8 @@ void PrintTable(const Experiment& exp, const std::vector<RunSpec>& runs, const R
   }
   const auto selection = SelectLr(mine, SelectModes());
   const bool joint = exp.select == Select::kLrDropout;
-  std::printf("\n%s: final-epoch test results over seeds%s\n", exp.name.c_str(),
+  std::printf("\n%s: %s test results over seeds%s\n", exp.name.c_str(),
+              exp.checkpoint == Checkpoint::kBestValError ? "best-validation-epoch" : "final-epoch",
               exp.select == Select::kNone ? "" : " (* = chosen on validation)");
   std::printf("%-15s %7s %9s %5s %6s | %-19s | %-19s\n", "activation", "dropout", "lr", "seeds",
               "epochs", "test error med/mean", "test loss med/mean");
@@ -216,6 +234,9 @@ void WriteExperimentsJson(const fs::path& out, const Rows& all) {
     j["splits"] = !task.trains                    ? std::vector<std::string>{"test"}
                   : e.data.default_validation > 0 ? std::vector<std::string>{"train", "val", "test"}
                                                   : std::vector<std::string>{"train", "test"};
+    // The epoch whose values count per run: the last, or the one with the lowest validation
+    // error (ties: the earliest), as summary.csv and selection.csv use them.
+    j["checkpoint"] = e.checkpoint == Checkpoint::kBestValError ? "best_val_error" : "final";
     j["data_format"] = e.data.format;
     j["paper"] = e.paper;
     list.push_back(j);
@@ -246,7 +267,11 @@ void PrintStats(const Experiment& exp, const SweepStats& s) {
     std::printf(" in %s (%.2f s per epoch, wall)", FormatDuration(s.seconds).c_str(),
                 s.seconds / std::max(1.0, s.epochs_run));
   }
+  if (s.claimed_elsewhere > 0) {
+    std::printf(", %d claimed by another process", s.claimed_elsewhere);
+  }
   std::printf("\n");
+  std::fflush(stdout);
 }
 
 void Run(const RunFlags& f) {
@@ -261,9 +286,14 @@ void Run(const RunFlags& f) {
   const Grid grid = MakeGrid(*exp, f);
   SweepOptions o;
   o.out_dir = f.out;
-  ParseShard(f.shard, o);
-  const int hw = std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-  o.jobs = f.jobs > 0 ? f.jobs : hw;
+  TakeShard(f.shard, o);
+  if (!(f.claim_timeout >= 2) || !std::isfinite(f.claim_timeout)) {
+    throw LabError("--claim-timeout: " + Compact(f.claim_timeout) +
+                   " is not a number of seconds >= 2 (heartbeats come every tenth of it)");
+  }
+  o.claim_timeout_s = f.claim_timeout;
+  // The machine's cores shared among the processes of a fan-out on it (mpirun -np 4 on one host).
+  o.jobs = f.jobs > 0 ? f.jobs : std::max(1, UsableCores() / LocalProcesses());
   // One thread per run by default: 2 threads gain nothing at this model size, and on a shared
   // machine libgomp's/OpenBLAS's spinning made them 17x slower (lab/README.md, Speed).
   o.threads = f.threads > 0 ? f.threads : 1;
@@ -280,20 +310,28 @@ void Run(const RunFlags& f) {
   }
   const fs::path data_dir = f.data.empty() ? DefaultDataDir() : fs::path(f.data);
   const DataSource& ds = (source != nullptr ? source : exp)->data;
-  const Dataset data = ds.load(DataOptions{
-      data_dir, grid.validation > 0 ? grid.validation : ds.default_validation, grid.train_limit});
+  const Dataset data =
+      ds.load(DataOptions{data_dir, grid.validation > 0 ? grid.validation : ds.default_validation,
+                          grid.train_limit, f.vectors.empty() ? fs::path() : fs::path(f.vectors)});
   BindDataSet(o.out_dir, data.name, data.dir, data.fingerprint);
   std::printf(
       "%s (%s): data %s (%s, fingerprint %s; %zu train, %zu val, %zu test), out %s, %d job(s) x "
-      "%d thread(s)\n",
+      "%d thread(s)%s\n",
       exp->name.c_str(), exp->figure.c_str(), data.name.c_str(), data_dir.c_str(),
       data.fingerprint.c_str(), data.train.size(), data.val.size(), data.test.size(),
-      o.out_dir.c_str(), o.jobs, o.threads);
+      o.out_dir.c_str(), o.jobs, o.threads,
+      o.shard_count > 1
+          ? (", shard " + std::to_string(o.shard_index + 1) + "/" + std::to_string(o.shard_count) +
+             " on " + HostName() + " pid " + std::to_string(::getpid()))
+                .c_str()
+          : "");
   std::fflush(stdout);
 
   std::vector<RunSpec> runs;
   if (source != nullptr) {
     PrintStats(*source, RunSweep(*source, source_runs, data, o));
+    // The lr is chosen on all of the source's runs: wait for the other shards' (and processes').
+    WaitForRuns(source_runs, o);
     const auto selection = SelectLr(RowsOf(source_runs, ReadAllRuns(o.out_dir)), SelectModes());
     for (const auto& act : grid.activations) {
       for (const double dropout : exp->reuse_dropouts) {
@@ -333,6 +371,18 @@ void Run(const RunFlags& f) {
     runs = PlanRuns(*exp, grid);
   }
   const SweepStats stats = RunSweep(*exp, runs, data, o);
+  // The results files are written once, by a process that finds the whole plan finished (the last
+  // shard to end; any rerun of the command): never from a part of the runs.
+  const std::size_t missing =
+      Unfinished(runs, o.out_dir).size() + Unfinished(source_runs, o.out_dir).size();
+  if (missing > 0) {
+    std::printf(
+        "%zu of %zu runs of the plan still to be finished by other processes: summary.csv, "
+        "selection.csv and claims.csv are left to the last one (or rerun this command)\n",
+        missing, runs.size() + source_runs.size());
+    PrintStats(*exp, stats);
+    return;
+  }
   PrintStats(*exp, stats);
   const Rows all = ReadAllRuns(o.out_dir);
   const auto selection = SelectLr(all, SelectModes());
@@ -376,19 +426,30 @@ void AddRunCommand(CLI::App& app) {
                   "Train on the first N training examples only (0 = all)")
       ->check(CLI::NonNegativeNumber);
   cmd->add_option("--validation", f.validation,
-                  "Validation examples taken from the start of the training file (default: the "
-                  "experiment's: 5000 for the classifiers, none for the autoencoder)")
+                  "Validation examples (MNIST: taken from the start of the training file, "
+                  "default 5000, none for the autoencoder; Twitter: the first N tokens of the "
+                  "dev file, default all)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--data", f.data,
                   "Data folder in the experiment's format (MNIST experiments: the four IDX "
-                  "files; default: $GELU_LAB_DATA or /usr/share/datasets/fashion-mnist)");
+                  "files, default: $GELU_LAB_DATA or /usr/share/datasets/fashion-mnist; Twitter "
+                  "experiments: oct27.train/.dev/.test of the ARK Twitter POS corpus)");
+  cmd->add_option("--vectors", f.vectors,
+                  "Twitter experiments: word vectors in the paper's format (a word, then 50 "
+                  "floats per line; UUUNKKK and </s> included); default: DATA/"
+                  "embeddings-twitter.txt if present, else the fixed substitute (lab/README.md)");
   cmd->add_option("--out", f.out, "Results folder (default: gelu-lab-results)");
   cmd->add_option("--threads", f.threads,
                   "BLAS threads per run (default: 1; see lab/README.md, Speed)")
       ->check(CLI::PositiveNumber);
   cmd->add_option("--jobs", f.jobs, "Runs side by side, each in its own process (default: cores)")
       ->check(CLI::PositiveNumber);
-  cmd->add_option("--shard", f.shard, "Run only shard K of N of the runs (K/N, 1-based)");
+  cmd->add_option("--shard", f.shard,
+                  "Run only shard K of N of the runs (K/N, 1-based; default: from mpirun's, "
+                  "srun's or a Slurm array's environment, else all)");
+  cmd->add_option("--claim-timeout", f.claim_timeout,
+                  "Seconds after which a run claimed by a process with no heartbeat is taken over "
+                  "(default: 300; see lab/README.md, Many processes)");
   cmd->add_flag("--keep-denormals", f.keep_denormals,
                 "Compute with IEEE subnormal floats instead of flushing them to zero (2x slower "
                 "late in training; see lab/README.md, Speed)");

@@ -13,4 +13,9 @@ namespace gelu::lab {
 // otherwise; 0 = no validation split (every training example trains: the autoencoder).
 DataSource MnistIdx(std::size_t default_validation);
 
+// A folder with the ARK Twitter POS corpus (oct27.train/.dev/.test or the paper's tweets-*.txt;
+// LoadTwposFolder in twpos.hpp): train, the dev file as validation (--validation N: its first N
+// tokens), test; 150 window features per token, 25 tags.
+DataSource TwitterPos();
+
 }  // namespace gelu::lab

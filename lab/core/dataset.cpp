@@ -111,7 +111,8 @@ Dataset LoadMnistFolder(const std::filesystem::path& dir, std::size_t validation
   return d;
 }
 
-std::string FingerprintFiles(const std::vector<std::filesystem::path>& files) {
+std::string FingerprintFiles(const std::vector<std::filesystem::path>& files,
+                             const std::string& scheme) {
   constexpr std::uint64_t kOffset = 14695981039346656037ULL, kPrime = 1099511628211ULL;
   std::uint64_t h = kOffset;
   const auto mix = [&h](const unsigned char* p, std::size_t n) {
@@ -132,6 +133,9 @@ std::string FingerprintFiles(const std::vector<std::filesystem::path>& files) {
     unsigned char s[8];
     for (int b = 0; b < 8; ++b) s[b] = static_cast<unsigned char>(size >> (8 * b));
     mix(s, sizeof s);
+  }
+  if (!scheme.empty()) {
+    mix(reinterpret_cast<const unsigned char*>(scheme.data()), scheme.size() + 1);
   }
   char hex[17];
   std::snprintf(hex, sizeof hex, "%016llx", static_cast<unsigned long long>(h));

@@ -32,8 +32,12 @@ struct Dataset {
 std::filesystem::path DefaultDataDir();
 
 // FNV-1a 64 over each file's name (without folder), size and bytes, in the given order, as 16 hex
-// digits. Throws LabError naming a file that cannot be read.
-std::string FingerprintFiles(const std::vector<std::filesystem::path>& files);
+// digits; a non-empty `scheme` (how a data source makes features from the files, e.g. twpos's
+// substitute vectors and their version) is mixed in last, NUL-terminated like a name, so that a
+// change of the features changes the fingerprint. Throws LabError naming a file that cannot be
+// read.
+std::string FingerprintFiles(const std::vector<std::filesystem::path>& files,
+                             const std::string& scheme = "");
 
 // Loads DIR/{train,t10k}-{images-idx3,labels-idx1}-ubyte[.gz]. The first `validation` training
 // examples become the validation split (0: none, all training examples train); train_limit > 0

@@ -23,8 +23,9 @@ namespace gelu::lab {
 // every experiment on it).
 struct DataOptions {
   std::filesystem::path dir;
-  std::size_t validation = 0;   // examples held out for validation (0 = the source's default)
-  std::size_t train_limit = 0;  // > 0: train on the first N training examples only
+  std::size_t validation = 0;     // examples held out for validation (0 = the source's default)
+  std::size_t train_limit = 0;    // > 0: train on the first N training examples only
+  std::filesystem::path vectors;  // word vectors in the paper's format (twitter_pos; empty: none)
 };
 struct DataSource {
   std::string format;                  // e.g. "mnist-idx", shown in errors and experiments.json
@@ -115,6 +116,9 @@ struct Experiment {
   TaskPtr task;
   TrainSpec train;
   Select select = Select::kLr;
+  // The epoch a run's results are read at (summary, selection, claims): the last one, or the one
+  // with the lowest validation error (Twitter POS, paper-spec.md section 6).
+  Checkpoint checkpoint = Checkpoint::kFinal;
   // The report's figure kind (experiments.json): "curves_by_dropout" (Fig. 2: a panel per dropout
   // condition, each activation at its selected lr), "curves_by_lr" (Fig. 4: a panel per lr),
   // "curves_by_activation" (each activation at its selected lr and dropout), "noise" (Fig. 3).

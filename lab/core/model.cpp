@@ -13,6 +13,7 @@
 
 #include "lab/core/dropout_mask.hpp"
 #include "lab/core/error.hpp"
+#include "lab/core/results.hpp"
 #include "torch/gelu_modules.hpp"
 
 #if GELU_LAB_HAVE_DNNL
@@ -253,7 +254,7 @@ void SetComputeThreads(int threads, bool flush_denormals) {
 
 void SaveNetwork(Network& net, const fs::path& file) {
   fs::create_directories(file.parent_path());
-  const fs::path tmp = file.string() + ".tmp." + std::to_string(::getpid());
+  const fs::path tmp = TempFileFor(file);
   ::torch::serialize::OutputArchive archive;
   net.save(archive);
   archive.save_to(tmp.string());

@@ -22,8 +22,8 @@ std::string FormatDuration(double seconds) {
   return buf;
 }
 
-ProgressView::ProgressView(int runs_total, double epochs_total)
-    : tty_(::isatty(STDOUT_FILENO) == 1),
+ProgressView::ProgressView(int runs_total, double epochs_total, bool live)
+    : tty_(live && ::isatty(STDOUT_FILENO) == 1),
       runs_total_(runs_total),
       epochs_total_(epochs_total),
       start_(std::chrono::steady_clock::now()) {}
@@ -85,6 +85,18 @@ void ProgressView::RunFinished(const RunSpec& run, const Rows& rows, double seco
   }
   std::fflush(stdout);
   Draw();
+}
+
+void ProgressView::Note(const std::string& line) {
+  if (tty_) std::printf("\r\033[K");
+  std::printf("%s\n", line.c_str());
+  std::fflush(stdout);
+  Draw();
+}
+
+void ProgressView::Dropped(const RunSpec& run) {
+  runs_total_ = std::max(0, runs_total_ - 1);
+  epochs_total_ = std::max(0.0, epochs_total_ - run.epochs);
 }
 
 void ProgressView::Done() {

@@ -1,5 +1,6 @@
 // Terminal progress for a sweep: on a TTY one updating line (runs done of n, the latest run's
-// epoch and loss, ETA); otherwise one plain line per finished run, for CI logs.
+// epoch and loss, ETA); otherwise, or when `live` is false (ranks of mpirun, whose outputs share
+// one terminal), one plain line per finished run, for logs.
 #pragma once
 
 #include <chrono>
@@ -11,9 +12,13 @@ namespace gelu::lab {
 
 class ProgressView {
  public:
-  ProgressView(int runs_total, double epochs_total);
+  ProgressView(int runs_total, double epochs_total, bool live = true);
   void Epoch(const RunSpec& run, const Progress& p);
   void RunFinished(const RunSpec& run, const Rows& rows, double seconds);
+  // A line for the log (a run left to another process, a claim taken over).
+  void Note(const std::string& line);
+  // A run that this process will not compute after all (another one has it): out of the totals.
+  void Dropped(const RunSpec& run);
   void Done();
 
  private:

@@ -27,6 +27,11 @@ const Experiment* Registry::Find(const std::string& name) {
   return nullptr;
 }
 
+Checkpoint CheckpointOf(const std::string& experiment) {
+  const Experiment* e = Registry::Find(experiment);
+  return e != nullptr ? e->checkpoint : Checkpoint::kFinal;
+}
+
 bool Registry::ModelsReused(const std::string& name) {
   return std::any_of(Storage().begin(), Storage().end(),
                      [&](const Experiment& e) { return e.reuses == name; });

@@ -13,6 +13,7 @@
 #include <set>
 #include <sstream>
 
+#include "lab/core/claim.hpp"
 #include "lab/core/error.hpp"
 
 namespace gelu::lab {
@@ -79,9 +80,13 @@ Row RowFromJson(const std::string& line, const std::string& where) {
   }
 }
 
+fs::path TempFileFor(const fs::path& path) {
+  return path.string() + ".tmp." + HostName() + "." + std::to_string(::getpid());
+}
+
 void WriteFileAtomic(const fs::path& path, const std::string& text) {
   fs::create_directories(path.parent_path());
-  const fs::path tmp = path.string() + ".tmp." + std::to_string(::getpid());
+  const fs::path tmp = TempFileFor(path);
   std::FILE* f = std::fopen(tmp.c_str(), "wb");
   if (f == nullptr) {
     throw LabError(tmp.string() + ": cannot create file; hint: check that --out is writable");
@@ -212,10 +217,24 @@ double SampleStd(const std::vector<double>& v) {
 }
 
 std::map<std::string, RunFinal> FinalRows(const Rows& rows) {
-  std::map<std::string, int> last_epoch;
+  std::map<std::string, int> last_epoch, checkpoint;
+  std::map<std::string, double> best_val;  // kBestValError: the lowest validation error so far
+  std::map<std::string, Checkpoint> rule;
   for (const Row& r : rows) {
     int& e = last_epoch[r.run];
     e = std::max(e, r.epoch);
+    const auto [it, fresh] = rule.try_emplace(r.experiment);
+    if (fresh) it->second = CheckpointOf(r.experiment);
+    if (it->second != Checkpoint::kBestValError || r.split != "val" || !r.error || r.diverged ||
+        r.noise) {
+      continue;
+    }
+    const auto best = best_val.find(r.run);
+    if (best == best_val.end() || *r.error < best->second ||
+        (*r.error == best->second && r.epoch < checkpoint[r.run])) {
+      best_val[r.run] = *r.error;
+      checkpoint[r.run] = r.epoch;
+    }
   }
   std::map<std::string, RunFinal> out;
   for (const Row& r : rows) {
@@ -224,7 +243,8 @@ std::map<std::string, RunFinal> FinalRows(const Rows& rows) {
         r.experiment,  r.activation, r.dropout, r.lr, r.epochs > 0 ? r.epochs : last_epoch[r.run],
         r.train_limit, r.validation};
     f.seed = r.seed;
-    f.epoch = last_epoch[r.run];
+    const auto at = checkpoint.find(r.run);
+    f.epoch = at != checkpoint.end() ? at->second : last_epoch[r.run];
     f.diverged = f.diverged || r.diverged;
     if (r.epoch != f.epoch) continue;
     if (r.split == "test") f.test.push_back(&r);
@@ -322,32 +342,37 @@ void WriteSummary(const fs::path& out_dir, const std::vector<SummaryRow>& summar
 
 SelectionMap SelectLr(const Rows& rows, const std::map<std::string, SelectMode>& modes) {
   struct Candidate {
-    std::vector<double> val;
+    std::vector<double> loss, error;
     int diverged = 0;
   };
   std::map<GroupKey, Candidate> groups;
   for (const auto& [id, f] : FinalRows(rows)) {
     if (f.val == nullptr && !f.diverged) continue;
     Candidate& c = groups[f.key];
-    c.val.push_back(f.diverged ? kInf : f.val->loss);
+    c.loss.push_back(f.diverged ? kInf : f.val->loss);
+    c.error.push_back(f.diverged || !f.val->error ? kInf : *f.val->error);
     c.diverged += f.diverged ? 1 : 0;
   }
   SelectionMap out;
-  for (const auto& [g, c] : groups) {  // increasing dropout, then lr
+  std::map<SelectionKey, double> best;  // the chosen group's median of the selection metric
+  for (const auto& [g, c] : groups) {   // increasing dropout, then lr
     const auto it = modes.find(g.experiment);
     const SelectMode mode = it == modes.end() ? SelectMode::kLr : it->second;
     if (mode == SelectMode::kNone) continue;
     const SelectionKey k{g.experiment, g.activation,  mode == SelectMode::kLr ? g.dropout : -1.0,
                          g.epochs,     g.train_limit, g.validation};
-    const double med = Median(c.val);
+    const bool by_error = CheckpointOf(g.experiment) == Checkpoint::kBestValError;
+    const double med = Median(by_error ? c.error : c.loss);
     const auto found = out.find(k);
     // Visited in increasing lr within a dropout: "<=" hands ties to the larger lr; across
     // dropouts (joint selection) a tie keeps the smaller dropout.
-    const bool better =
-        found == out.end() || med < found->second.val_loss_median ||
-        (med == found->second.val_loss_median && g.dropout == found->second.dropout);
+    const bool better = found == out.end() || med < best[k] ||
+                        (med == best[k] && g.dropout == found->second.dropout);
     if (better) {
-      out[k] = Selection{g.lr, g.dropout, med, static_cast<int>(c.val.size()), c.diverged};
+      best[k] = med;
+      out[k] =
+          Selection{g.lr,       g.dropout,      Median(c.loss), static_cast<int>(c.loss.size()),
+                    c.diverged, Median(c.error)};
     }
   }
   return out;
@@ -421,7 +446,7 @@ std::vector<ClaimResult> CheckClaims(const Rows& rows, const SelectionMap& selec
         const SelectionKey k{g.experiment, g.activation,  g.dropout,
                              g.epochs,     g.train_limit, g.validation};
         if (seen.insert({k, g.lr}).second) {
-          const Selection at{g.lr, g.dropout, 0, 0, 0};
+          const Selection at{g.lr, g.dropout, 0, 0, 0, 0};
           pairs.emplace_back(k, at, at);
         }
       }

@@ -1,4 +1,4 @@
-// Sweep execution: resume, sharding, jobs side by side (fork), progress (see sweep.hpp).
+// Sweep execution: resume, sharding, claims, jobs side by side (fork), progress (see sweep.hpp).
 #include "lab/core/sweep.hpp"
 
 #include <poll.h>
@@ -14,6 +14,7 @@
 #include <cstring>
 #include <map>
 
+#include "lab/core/claim.hpp"
 #include "lab/core/error.hpp"
 #include "lab/core/progress.hpp"
 #include "lab/core/results.hpp"
@@ -95,22 +96,55 @@ std::vector<RunSpec> PlanRuns(const Experiment& exp, const Grid& grid) {
   return runs;
 }
 
+namespace {
+
+// "runs 2, 5, 8 of 8" (1-based positions in the plan), shortened after a dozen.
+std::string Positions(const std::vector<std::size_t>& mine, std::size_t planned) {
+  std::string s = mine.size() == 1 ? "run " : "runs ";
+  for (std::size_t i = 0; i < mine.size(); ++i) {
+    if (i == 12 && mine.size() > 13) {
+      s += ", ..., " + std::to_string(mine.back() + 1);
+      break;
+    }
+    s += (i == 0 ? "" : ", ") + std::to_string(mine[i] + 1);
+  }
+  if (mine.empty()) s += "none";
+  return s + " of " + std::to_string(planned);
+}
+
+}  // namespace
+
+std::vector<const RunSpec*> Unfinished(const std::vector<RunSpec>& runs,
+                                       const std::filesystem::path& out_dir) {
+  std::vector<const RunSpec*> missing;
+  for (const RunSpec& r : runs) {
+    if (!RunFinished(out_dir, r.id)) missing.push_back(&r);
+  }
+  return missing;
+}
+
 SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, const Dataset& data,
                     const SweepOptions& o) {
   SweepStats stats;
   stats.planned = static_cast<int>(runs.size());
   std::vector<const RunSpec*> todo;
+  std::vector<std::size_t> mine;
   for (std::size_t i = 0; i < runs.size(); ++i) {
     if (static_cast<int>(i % static_cast<std::size_t>(o.shard_count)) != o.shard_index) continue;
     ++stats.in_shard;
+    mine.push_back(i);
     if (RunFinished(o.out_dir, runs[i].id)) {
       ++stats.skipped;
     } else {
       todo.push_back(&runs[i]);
     }
   }
-  double epochs_total = 0;
-  for (const RunSpec* r : todo) epochs_total += r->epochs;
+  if (o.shard_count > 1) {
+    std::printf("%s: shard %d/%d (%s): %s, %zu to compute\n", exp.name.c_str(), o.shard_index + 1,
+                o.shard_count, o.shard_source.c_str(), Positions(mine, runs.size()).c_str(),
+                todo.size());
+    std::fflush(stdout);
+  }
   std::error_code ec;
   std::filesystem::create_directories(o.out_dir / "runs", ec);
   if (ec) {
@@ -118,25 +152,68 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
                    (o.out_dir / "runs").string() + ": " + ec.message() +
                    "; hint: pick a writable folder");
   }
+  const ClaimOptions claims{o.out_dir / "locks", o.claim_timeout_s};
+  if (!todo.empty()) PrepareClaimDir(claims);
+  double epochs_total = 0;
+  for (const RunSpec* r : todo) epochs_total += r->epochs;
   const auto start = Clock::now();
-  ProgressView view(static_cast<int>(todo.size()), epochs_total);
+  ProgressView view(static_cast<int>(todo.size()), epochs_total, o.live_progress);
+
+  // The next run of todo that this process holds the claim of and that is still unfinished.
+  std::size_t next = 0;
+  const auto claim_next = [&]() -> std::pair<const RunSpec*, RunClaim> {
+    while (next < todo.size()) {
+      const RunSpec* r = todo[next++];
+      RunClaim claim = RunClaim::Acquire(claims, r->id);
+      if (!claim.held()) {
+        ++stats.claimed_elsewhere;
+        view.Dropped(*r);
+        view.Note(r->id + ": claimed by " + claim.holder() + "; left to it");
+        continue;
+      }
+      if (RunFinished(o.out_dir, r->id)) {  // another process finished it since the plan was made
+        ++stats.skipped;
+        view.Dropped(*r);
+        continue;
+      }
+      if (!claim.took_over().empty()) view.Note(r->id + ": took over " + claim.took_over());
+      return {r, std::move(claim)};
+    }
+    return {nullptr, RunClaim()};
+  };
+  std::vector<const RunSpec*> done;
 
   if (o.jobs <= 1) {  // in-process; with jobs > 1 this process never runs torch code
-    for (const RunSpec* r : todo) {
+    for (;;) {
+      auto [run, claim] = claim_next();
+      if (run == nullptr) break;
+      const RunSpec* r = run;
       const auto t = Clock::now();
-      const Rows rows =
-          RunAndWrite(exp, *r, data, o, [&](const Progress& p) { view.Epoch(*r, p); });
+      Rows rows;
+      {
+        const Heartbeat heartbeat(claim, HeartbeatInterval(claims));
+        rows = RunAndWrite(exp, *r, data, o, [&](const Progress& p) { view.Epoch(*r, p); });
+      }
+      claim.Release();  // after the run file is in place
       view.RunFinished(*r, rows, Since(t));
+      done.push_back(r);
       ++stats.ran;
     }
   } else {
-    // Children are forked before this process has run any torch code (no thread pools to break).
+    // Children are forked before this process has run any torch code (no thread pools to break),
+    // and this process keeps no threads: it refreshes its children's claims itself.
     std::map<pid_t, Child> children;
-    std::size_t next = 0;
+    std::map<pid_t, RunClaim> held;
     std::string failure;
-    while ((next < todo.size() && failure.empty()) || !children.empty()) {
-      while (children.size() < static_cast<std::size_t>(o.jobs) && next < todo.size() &&
-             failure.empty()) {
+    bool more = true;
+    auto beat = Clock::now();
+    while ((more && failure.empty()) || !children.empty()) {
+      while (children.size() < static_cast<std::size_t>(o.jobs) && more && failure.empty()) {
+        auto [run, claim] = claim_next();
+        if (run == nullptr) {
+          more = false;
+          break;
+        }
         int fds[2];
         if (::pipe(fds) != 0) throw LabError(std::string("pipe failed: ") + std::strerror(errno));
         std::fflush(stdout);
@@ -147,7 +224,7 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
           ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a killed sweep takes its runs with it
           if (::getppid() != parent) ::_exit(1);
           ::close(fds[0]);
-          const RunSpec& r = *todo[next];
+          const RunSpec& r = *run;
           int code = 0;
           try {
             RunAndWrite(exp, r, data, o, [&](const Progress& p) {
@@ -161,11 +238,17 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
             code = 2;
           }
           ::close(fds[1]);
-          ::_exit(code);
+          ::_exit(code);  // no destructors: the claim is the parent's to release
         }
         ::close(fds[1]);
-        children[pid] = Child{next, fds[0], {}, {}, Clock::now()};
-        ++next;
+        const auto index =
+            static_cast<std::size_t>(std::find(todo.begin(), todo.end(), run) - todo.begin());
+        children[pid] = Child{index, fds[0], {}, {}, Clock::now()};
+        held[pid] = std::move(claim);
+      }
+      if (Since(beat) >= HeartbeatInterval(claims)) {
+        for (const auto& [pid, claim] : held) claim.Touch();
+        beat = Clock::now();
       }
       std::vector<pollfd> pfds;
       for (const auto& [pid, c] : children) pfds.push_back({c.fd, POLLIN, 0});
@@ -198,6 +281,7 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
         if (it == children.end()) continue;
         Child c = std::move(it->second);
         children.erase(it);
+        held.erase(pid);  // releases the claim: the run file is in place, or the run failed
         // Drain what the child wrote last.
         char buf[4096];
         ssize_t n;
@@ -210,6 +294,7 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
         const RunSpec& r = *todo[c.index];
         if (WIFEXITED(status) && WEXITSTATUS(status) == 0 && RunFinished(o.out_dir, r.id)) {
           view.RunFinished(r, ReadRunFile(RunFile(o.out_dir, r.id)), Since(c.start));
+          done.push_back(&r);
           ++stats.ran;
         } else if (failure.empty()) {
           failure = "run " + r.id + " failed: " +
@@ -227,8 +312,41 @@ SweepStats RunSweep(const Experiment& exp, const std::vector<RunSpec>& runs, con
   }
   view.Done();
   stats.seconds = Since(start);
-  for (const RunSpec* r : todo) stats.epochs_run += r->epochs;
+  for (const RunSpec* r : done) stats.epochs_run += r->epochs;
   return stats;
+}
+
+std::vector<const RunSpec*> WaitForRuns(const std::vector<RunSpec>& runs, const SweepOptions& o) {
+  const ClaimOptions claims{o.out_dir / "locks", o.claim_timeout_s};
+  auto missing = Unfinished(runs, o.out_dir);
+  auto progress = Clock::now(), shown = Clock::now();
+  int idle = 0;  // polls in a row that saw no claim
+  while (!missing.empty()) {
+    // A live claim proves a run is being computed, however long it takes; shards started together
+    // that have not claimed their runs yet get the claim timeout to show progress. Two idle polls
+    // in a row, not one: between two runs a process holds no claim for a moment.
+    const bool computing = std::any_of(missing.begin(), missing.end(), [&](const RunSpec* r) {
+      return LiveHolder(claims, r->id).has_value();
+    });
+    idle = computing ? 0 : idle + 1;
+    if (computing) {
+      progress = Clock::now();
+    } else if (idle >= 2 && (!o.shards_run_together || o.shard_count == 1 ||
+                             Since(progress) > o.claim_timeout_s)) {
+      break;
+    }
+    if (Since(shown) >= 60) {
+      std::printf("waiting for %zu run(s) of other processes, e.g. %s\n", missing.size(),
+                  missing.front()->id.c_str());
+      std::fflush(stdout);
+      shown = Clock::now();
+    }
+    ::poll(nullptr, 0, 1000);
+    const auto now = Unfinished(runs, o.out_dir);
+    if (now.size() < missing.size()) progress = Clock::now();
+    missing = now;
+  }
+  return missing;
 }
 
 }  // namespace gelu::lab

@@ -42,6 +42,11 @@ SPLITS = ("train", "val", "test")
 TASKS = ("classify", "reconstruct", "perturb", "tag")
 PLOTS = ("curves_by_dropout", "curves_by_activation", "curves_by_lr", "noise")
 SELECTS = ("lr", "lr,dropout", "none")
+# experiments.json's "checkpoint": the epoch whose values stand for a run in summary.csv,
+# selection.csv and claims.csv (missing: "final", as older gelu-lab folders have it).
+CHECKPOINTS = ("final", "best_val_error")
+BEST_VAL = "best_val_error"
+AT_BEST_VAL = "values at each run's best validation epoch"
 NOISE_TABLE_LEVELS = (0.0, 0.5, 1.0, 2.0, 3.0)
 NOT_SELECTED = "not selected (no validation rows)"
 
@@ -163,16 +168,47 @@ Group = collections.namedtuple("Group", "activation dropout lr epochs train_limi
 
 class Run:
     """One run: points[(split, noise or None)] = {epoch: (loss, error)}; error None without an
-    error metric; +inf for a diverged value."""
+    error metric; +inf for a diverged value. rule: its experiment's checkpoint (experiments.json;
+    set once the runs are loaded), which decides the epoch final() and at_noise() read."""
 
     def __init__(self, rec, where):
         self.rec, self.where, self.seed = rec, where, rec["seed"]
         self.points, self.diverged, self.last_epoch = {}, False, -INF
+        self.bad_epochs = set()  # epochs with a row marked diverged
+        self.rule, self._checkpoint = "final", False
 
     def add(self, r):
         self.points.setdefault((r["split"], r["noise"]), {})[r["epoch"]] = (r["loss"], r["error"])
         self.diverged = self.diverged or r["diverged"]
         self.last_epoch = max(self.last_epoch, r["epoch"])
+        if r["diverged"]:
+            self.bad_epochs.add(r["epoch"])
+        self._checkpoint = False  # recomputed on the next use
+
+    def best_val_epoch(self):
+        """gelu-lab's best_val_error checkpoint (results.cpp, FinalRows): the epoch of the lowest
+        validation error over the run's validation rows that have one and did not diverge; ties:
+        the earliest epoch. None without such rows."""
+        best = None
+        for ep, (_, err) in self.points.get(("val", None), {}).items():
+            if err is None or not math.isfinite(err) or ep in self.bad_epochs:
+                continue
+            if best is None or (err, ep) < best:
+                best = (err, ep)
+        return None if best is None else best[1]
+
+    def checkpoint(self):
+        """The epoch whose values stand for the run, or None for each split's last epoch (the
+        final rule, and best_val_error without validation errors, as gelu-lab falls back)."""
+        if self._checkpoint is False:
+            self._checkpoint = self.best_val_epoch() if self.rule == BEST_VAL else None
+        return self._checkpoint
+
+    def _at(self, pts):
+        if not pts:
+            return None
+        ep = self.checkpoint()
+        return pts.get(max(pts) if ep is None else ep)
 
     def group(self):
         r = self.rec
@@ -180,17 +216,20 @@ class Run:
                      r["train_limit"], r["validation"])
 
     def final(self, split):
-        """(loss, error) at the run's last epoch, or None; a diverged run's values are +inf."""
+        """(loss, error) at the run's checkpoint (its last epoch unless the experiment says
+        best_val_error), or None; a diverged run's values are +inf (as in summary.csv)."""
         pts = self.points.get((split, None))
         if not pts:
             return None
-        loss, err = pts[max(pts)]
-        return (INF, None if err is None else INF) if self.diverged else (loss, err)
+        if self.diverged:
+            err = pts[max(pts)][1]
+            return INF, None if err is None else INF
+        return self._at(pts)
 
     def at_noise(self, a):
-        """(loss, error) of the test split under noise a (its latest epoch), or None."""
-        pts = self.points.get(("test", a))
-        return pts[max(pts)] if pts else None
+        """(loss, error) of the test split under noise a at the run's checkpoint (its latest
+        epoch for the final rule), or None."""
+        return self._at(self.points.get(("test", a)))
 
     def noise_levels(self):
         return {a for (split, a) in self.points if a is not None}
@@ -347,7 +386,7 @@ def load_experiments(root, exps, warn):
         meta = {"figure": "", "summary": "", "task": "perturb" if noise else "classify",
                 "reuses": "", "metrics": ["loss", "error"] if has_err else ["loss"],
                 "loss_name": "loss", "plot": "noise" if noise else "curves_by_dropout",
-                "select": "lr", "splits": [], "paper": ""}
+                "select": "lr", "splits": [], "paper": "", "checkpoint": "final"}
         if exp.name in listed:
             meta.update({k: v for k, v in listed[exp.name].items() if k in meta})
         elif listed:
@@ -357,7 +396,13 @@ def load_experiments(root, exps, warn):
             if meta[field] not in known:
                 warn(f"experiments.json: {exp.name}: unknown {field} {meta[field]!r} (known: "
                      f"{', '.join(known)})" + ("; every lr is shown" if field == "select" else ""))
+        if meta["checkpoint"] not in CHECKPOINTS:
+            warn(f"experiments.json: {exp.name}: unknown checkpoint {meta['checkpoint']!r} "
+                 f"(known: {', '.join(CHECKPOINTS)}); each run's final epoch is used")
+            meta["checkpoint"] = "final"
         exp.meta = meta
+        for r in exp.all_runs():
+            r.rule = meta["checkpoint"]
     order = [n for n in listed if n in exps] + sorted(n for n in exps if n not in listed)
     return [exps[n] for n in order]
 
@@ -385,6 +430,10 @@ class Experiment:
 
     def has_error(self):
         return "error" in self.meta["metrics"]
+
+    def at_best_val(self):
+        """True where each run's values are those of its best validation epoch."""
+        return self.meta["checkpoint"] == BEST_VAL
 
     def splits(self):
         return [s for s in SPLITS if any((s, None) in r.points for r in self.all_runs())]
@@ -569,8 +618,11 @@ def group_stats(exp, g, metric, ctx):
 
 
 def check_against_files(exps, ctx):
-    """Warns where the runs and gelu-lab's summary.csv / selection.csv disagree (> 1e-9 rel.)."""
+    """Warns where the runs and gelu-lab's summary.csv / selection.csv disagree (> 1e-9 rel.):
+    seeds, test mean, std and median, and the selected groups' median validation loss, each
+    recomputed at the runs' checkpoints (experiments.json) as gelu-lab takes them."""
     for exp in exps:
+        at = f" ({AT_BEST_VAL})" if exp.at_best_val() else ""
         for g in exp.groups:
             label = f"{exp.name}, {g.activation}, keep {fmt_keep(g.dropout)}, lr {fmt_lr(g.lr)}, " \
                     f"{setting_text(g[3:])}"
@@ -584,12 +636,15 @@ def check_against_files(exps, ctx):
                     ctx.warn(f"summary.csv: {label}: {row['seeds']} seeds ({row['diverged']} "
                              f"diverged), the runs have {len(fin)} ({n_div} diverged)")
                 for i, m in ((0, "loss"), (1, "error"))[:1 + exp.has_error()]:
-                    mean, std = mean_std([v[i] for v in fin.values() if v[i] is not None])
-                    for stat, mine in (("mean", mean), ("std", std)):
+                    vals = [v[i] for v in fin.values() if v[i] is not None]
+                    mean, std = mean_std(vals)
+                    for stat, mine in (("mean", mean), ("std", std), ("median", median_inf(vals))):
                         theirs = row[f"test_{m}_{stat}"]
+                        if stat == "median" and theirs is None:
+                            continue  # an older summary.csv without the median columns
                         if mean is not None and not close(mine, theirs, mean):
                             ctx.warn(f"summary.csv: {label}: test_{m}_{stat} is "
-                                     f"{fmt_g(theirs)}, the runs give {fmt_g(mine)}")
+                                     f"{fmt_g(theirs)}, the runs give {fmt_g(mine)}{at}")
         src = ctx.source(exp.meta, exp.name)
         if src is None or src[0] != exp.name:
             continue
@@ -601,7 +656,7 @@ def check_against_files(exps, ctx):
                 if not close(median_inf(vals), s["val"]):
                     ctx.warn(f"selection.csv: {exp.name}, {g.activation}, "
                              f"{setting_text(g[3:])}: val_loss_median {fmt_g(s['val'])}, the "
-                             f"runs give {fmt_g(median_inf(vals))}")
+                             f"runs give {fmt_g(median_inf(vals))}{at}")
 
 
 # ----------------------------------------------------------------------------------------------
@@ -930,18 +985,34 @@ def selection_table(exp, setting, blks, ctx):
              if src == exp.name else
              f"{exp.name}: learning rates selected in {src} (selection.csv), "
              f"{setting_text(setting)}")
-    t = Table(title, ["activation", "selected keep" if joint else "dropout keep", "selected lr",
-                      "seeds", "median final validation loss"])
+    # best_val_error: gelu-lab chose by the median validation error at each run's best
+    # validation epoch; selection.csv keeps the median validation loss there, and the error
+    # median (the criterion) is recomputed from the selected group's runs: shown, not chosen.
+    by_err = exp.at_best_val() and exp.has_error()
+    headers = ["activation", "selected keep" if joint else "dropout keep", "selected lr", "seeds"]
+    if exp.at_best_val():
+        title += f" ({AT_BEST_VAL})"
+        headers += ["median validation loss at best validation epoch"] + (
+            ["median validation error (%) at best validation epoch (the criterion)"]
+            if by_err else [])
+    else:
+        headers += ["median final validation loss"]
+    t = Table(title, headers)
     for b in blks:
         for r in b.rows:
             keep = fmt_keep(r.sel["dropout"] if r.sel else b.dropout) if r.sel or not joint else ""
             if r.sel is None:
-                t.rows.append([act_label(r.act), keep, r.note, "", ""])
+                t.rows.append([act_label(r.act), keep, r.note] + [""] * (len(headers) - 3))
                 continue
             st = {"n": r.sel["seeds"], "diverged": r.sel["diverged"]}
-            t.rows.append([act_label(r.act), keep, fmt_lr(r.sel["lr"]),
-                           fmt_seeds(r.sel["seeds"], r.sel["diverged"]),
-                           cell(r.sel["val"], fmt_loss, st)])
+            row = [act_label(r.act), keep, fmt_lr(r.sel["lr"]),
+                   fmt_seeds(r.sel["seeds"], r.sel["diverged"]), cell(r.sel["val"], fmt_loss, st)]
+            if by_err:
+                errs = [] if r.group is None else [v[1] for v in finals(exp, r.group, "val")
+                                                   .values() if v[1] is not None]
+                est = {"n": len(errs), "diverged": sum(1 for v in errs if math.isinf(v))}
+                row.append(cell(median_inf(errs), fmt_pct, est))
+            t.rows.append(row)
     return t
 
 
@@ -965,8 +1036,8 @@ def results_table(exp, setting, block, ctx, tidy):
         headers += [f"Δ test {pm} vs GELU, mean ({'pp' if has_err else ln})", "95% CI",
                     "seeds: lower / GELU lower / tie"]
     per = "per learning rate, " if block.per_lr else ""
-    t = Table(f"{exp.name}: final test results, {per}{block.title}, {setting_text(setting)}",
-              headers)
+    what = f"test results, {AT_BEST_VAL}" if exp.at_best_val() else "final test results"
+    t = Table(f"{exp.name}: {what}, {per}{block.title}, {setting_text(setting)}", headers)
     for r in block.rows:
         row = [act_label(r.act)] + ([fmt_keep(r.group.dropout) if r.group else ""]
                                     if joint else [])
@@ -1015,7 +1086,8 @@ def noise_tables(exp, setting, block, tidy):
             continue
         headers = ["activation", "lr", "seeds"] + [f"a = {a:g}" for a in levels]
         per = "per learning rate, " if block.per_lr else ""
-        t = Table(f"{exp.name}: {title} at noise strength a, {per}{block.title}, "
+        at = f" ({AT_BEST_VAL})" if exp.at_best_val() else ""
+        t = Table(f"{exp.name}: {title} at noise strength a{at}, {per}{block.title}, "
                   f"{setting_text(setting)}", headers)
         for r in block.rows:
             if r.group is None:
@@ -1063,6 +1135,15 @@ def setup_items(exp, data_text):
     lv = exp.noise_levels()
     if lv:
         items.append(("noise strengths a", f"{len(lv)} levels, {lv[0]:g}..{lv[-1]:g}"))
+    if exp.at_best_val():
+        eps = sorted(e for e in (r.checkpoint() for r in runs) if e is not None)
+        where = (f"; over the runs: epochs {eps[0]:g}..{eps[-1]:g}, median "
+                 f"{median_inf(eps):g}" if eps else "")
+        none = sum(1 for r in runs if r.checkpoint() is None)
+        where += (f"; {none} run{'' if none == 1 else 's'} without validation error: last epoch"
+                  if none else "")
+        items.append(("checkpoint", f"{AT_BEST_VAL} (lowest validation error; ties: the "
+                                    f"earliest epoch){where}"))
     if m["paper"]:
         items.append(("paper", str(m["paper"])))
     return items
@@ -1129,14 +1210,54 @@ RULE_TEXT = (
     "planned epochs, training-set limits or validation sizes are separate groups, never pooled. "
     "The report shows this selection and makes no choice of its own.")
 
-STAT_NOTE = (
-    "Final test values are those of the last evaluated epoch of each run. Median over seeds "
+STAT_FINAL = "Final test values are those of the last evaluated epoch of each run."
+STAT_BEST_VAL = ("Test values are those of each run's best validation epoch (the lowest "
+                 "validation error; ties: the earliest epoch), as in summary.csv.")
+STAT_NOTE = STAT_FINAL + (
+    " Median over seeds "
     "(the paper's statistic; a diverged run counts as +&infin;); mean &plusmn; sample standard "
     "deviation as in summary.csv (a diverged run makes them infinite: shown as diverged) and the "
     "95% confidence interval of the mean (Student's t, n&minus;1 degrees of freedom); \"n/a\" "
     "with a single seed. &Delta; vs GELU: per-seed differences (this activation minus GELU, "
     "same seed) over the seeds both have; negative means lower than GELU; pp = percentage "
     "points.")
+
+CHECKPOINT_NOTE = (
+    "<b>Checkpoint.</b> experiments.json marks this experiment <code>\"checkpoint\": "
+    "\"best_val_error\"</code>: every test value, &Delta;, interval and table here (and "
+    "gelu-lab's summary.csv, selection.csv and claims.csv) takes each run's values at its best "
+    "validation epoch, the epoch with the lowest validation error (ties: the earliest epoch); a "
+    "diverged run still counts as +&infin;. The curves show every epoch. <b>Selection.</b> "
+    "gelu-lab chose the learning rate (as written in selection.csv) by the lowest median over "
+    "seeds of the <b>validation error</b> at that epoch (not the loss; a diverged run counting "
+    "as +&infin;, ties to the larger learning rate); selection.csv's val_loss_median is the "
+    "median validation loss at that epoch. The report shows this choice and makes none of its "
+    "own.")
+
+
+def rule_text(best_val):
+    """The Selection paragraph; best_val: the experiments whose runs count at their best
+    validation epoch (experiments.json's checkpoint)."""
+    if not best_val:
+        return RULE_TEXT
+    return RULE_TEXT + (
+        " Experiments marked <code>\"checkpoint\": \"best_val_error\"</code> (here: "
+        f"{html.escape(', '.join(best_val))}) take each run's values at its best validation "
+        "epoch (the lowest validation error; ties: the earliest epoch) and select the learning "
+        "rate by the lowest <b>median validation error</b> at that epoch; their "
+        "<code>val_loss_median</code> is the median validation loss at that epoch.")
+
+
+def stat_note(best_val, one=False):
+    """The Statistics paragraph: for the whole report (best_val: the experiments at their best
+    validation epoch), or for one such experiment (one=True)."""
+    if one:
+        return STAT_BEST_VAL + STAT_NOTE[len(STAT_FINAL):]
+    if not best_val:
+        return STAT_NOTE
+    return (STAT_FINAL[:-1] + f" ({html.escape(', '.join(best_val))}: {AT_BEST_VAL}, the "
+            "lowest validation error, ties: the earliest epoch)." + STAT_NOTE[len(STAT_FINAL):])
+
 
 NOISE_NOTE = (
     "Median over seeds of the test accuracy (1 &minus; error) and test loss of each trained "
@@ -1207,6 +1328,9 @@ def report_experiment(exp, ctx, data, fig_dir, out, svg, tidy):
         save_figure(fig, path, svg)
         rel = os.path.relpath(path, out).replace(os.sep, "/")
         caption = f"{rel}: panels: " + "; ".join(titles)
+        if exp.at_best_val():
+            caption += (f"; curves: every epoch; tables: {AT_BEST_VAL}" if m["plot"] != "noise"
+                        else f"; {AT_BEST_VAL}")
         b64 = base64.b64encode(path.read_bytes()).decode("ascii")
         body.append(f"<p><img alt='{html.escape(caption)}' src='data:image/png;base64,{b64}'>"
                     f"<br><span class='note'>{html.escape(caption)}</span></p>")
@@ -1224,7 +1348,11 @@ def report_experiment(exp, ctx, data, fig_dir, out, svg, tidy):
                     tidy.append(tidy_row(exp, "selection", r.group, metric="val_loss_median",
                                          statistic="selected", value=r.sel["val"],
                                          n=r.sel["seeds"], diverged=r.sel["diverged"]))
-    note = NOISE_NOTE if m["task"] == "perturb" else STAT_NOTE
+    note = (NOISE_NOTE if m["task"] == "perturb" else
+            stat_note([name], one=True) if exp.at_best_val() else STAT_NOTE)
+    if exp.at_best_val():
+        body.append(f"<p class='note'>{CHECKPOINT_NOTE}</p>")
+        md.append(f"{plain(CHECKPOINT_NOTE)}\n")
     body.append(f"<p class='note'>{note}</p>")
     return body, md
 
@@ -1297,13 +1425,14 @@ def main(argv=None):
         warn_html = f"<div class='warn'><b>Warnings while reading</b><ul>{lis}</ul></div>"
     sel_note = ("" if ctx.selection is not None else " <b>selection.csv is missing: no "
                 "learning rate is selected, every lr is shown.</b>")
+    best_val = [e.name for e in order if e.at_best_val()]
     page = (f"<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>"
             f"<title>gelu-lab report: {html.escape(data)}</title><style>{CSS}</style>"
             f"</head><body><h1>gelu-lab report: {html.escape(data)}</h1>"
             f"<p class='note'>Results directory <code>{html.escape(str(root.resolve()))}</code>, "
             f"{len(files)} run files, {n_records} records; generated {stamp} by "
             f"lab/report/make_report.py.</p>{warn_html}<ul>{toc}</ul>"
-            f"<p class='note'><b>Selection.</b> {RULE_TEXT}{sel_note}</p>"
+            f"<p class='note'><b>Selection.</b> {rule_text(best_val)}{sel_note}</p>"
             + "\n".join(body))
     if ctx.summary:
         with open(root / "summary.csv", newline="", encoding="utf-8", errors="replace") as f:
@@ -1316,8 +1445,8 @@ def main(argv=None):
 
     warn_md = [f"> **Warning:** {w}" for w in warn.items]
     md_head = [f"# gelu-lab report: {data}\n", f"Results directory `{root}`, {n_records} records, "
-               f"generated {stamp}.\n", *warn_md, "", f"Selection: {plain(RULE_TEXT)}"
-               f"{plain(sel_note)}\n", f"Statistics: {plain(STAT_NOTE)}\n"]
+               f"generated {stamp}.\n", *warn_md, "", f"Selection: {plain(rule_text(best_val))}"
+               f"{plain(sel_note)}\n", f"Statistics: {plain(stat_note(best_val))}\n"]
     write_atomic(out / "report.md", "\n".join(md_head + md) + "\n")
 
     buf = io.StringIO()

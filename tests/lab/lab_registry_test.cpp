@@ -63,7 +63,7 @@ TEST(LabRegistry, EveryExperimentRunsAndLearnsOnItsSampleData) {
     }
     EXPECT_TRUE(listed) << test::ReadFile(out.path() / "experiments.json");
 
-    const Dataset d = source->data.load(DataOptions{data.path(), 100, 0});
+    const Dataset d = source->data.load(DataOptions{data.path(), 100, 0, {}});
     const double baseline = MeanImageMse(d);
     int runs = 0;
     const Rows all = ReadAllRuns(out.path());

@@ -110,6 +110,52 @@ TEST(LabResults, SelectsLrByMedianFinalValidationLoss) {
   EXPECT_EQ(v.seeds, 3);
 }
 
+TEST(LabResults, BestValidationCheckpointPicksTheLowestValidationErrorEpoch) {
+  EXPECT_EQ(CheckpointOf("twitter_pos"), Checkpoint::kBestValError);
+  EXPECT_EQ(CheckpointOf("mnist_classify"), Checkpoint::kFinal);
+  EXPECT_EQ(CheckpointOf("no_such_experiment"), Checkpoint::kFinal);
+  // Validation error per epoch 0.3, 0.2, 0.2, 0.25: epoch 2 (the first of the tie).
+  const double val_error[] = {0.3, 0.2, 0.2, 0.25}, val_loss[] = {0.9, 0.7, 0.6, 0.8};
+  const double test_error[] = {0.31, 0.22, 0.21, 0.24}, test_loss[] = {0.95, 0.75, 0.65, 0.85};
+  for (const char* experiment : {"twitter_pos", "mnist_classify"}) {
+    SCOPED_TRACE(experiment);
+    Rows rows;
+    for (int e = 1; e <= 4; ++e) {
+      rows.push_back(MakeRow("gelu", 1e-3, 1, e, "train", 0.1, 0.01));
+      rows.push_back(MakeRow("gelu", 1e-3, 1, e, "val", val_loss[e - 1], val_error[e - 1]));
+      rows.push_back(MakeRow("gelu", 1e-3, 1, e, "test", test_loss[e - 1], test_error[e - 1]));
+    }
+    for (Row& r : rows) r.experiment = experiment;
+    const bool best = std::string(experiment) == "twitter_pos";
+    const auto finals = FinalRows(rows);
+    ASSERT_EQ(finals.size(), 1U);
+    const RunFinal& f = finals.begin()->second;
+    EXPECT_EQ(f.epoch, best ? 2 : 4);
+    EXPECT_EQ(f.key.epochs, 4);  // the group is still the 4-epoch protocol
+    const auto summary = Summarize(rows);
+    ASSERT_EQ(summary.size(), 1U);
+    EXPECT_DOUBLE_EQ(summary[0].test_error_median, best ? 0.22 : 0.24);
+    EXPECT_DOUBLE_EQ(summary[0].test_loss_mean, best ? 0.75 : 0.85);
+    auto sel = SelectLr(rows);
+    ASSERT_EQ(sel.size(), 1U);
+    EXPECT_DOUBLE_EQ(sel.begin()->second.val_loss_median, best ? 0.7 : 0.8);
+    EXPECT_DOUBLE_EQ(sel.begin()->second.val_error_median, best ? 0.2 : 0.25);
+    // A slower lr with a lower validation loss but a higher error: chosen by the final-epoch
+    // loss rule, not by the best-validation-error rule (which compares errors).
+    for (int e = 1; e <= 4; ++e) {
+      rows.push_back(MakeRow("gelu", 1e-4, 1, e, "val", 0.5, 0.27));
+      rows.push_back(MakeRow("gelu", 1e-4, 1, e, "test", 0.5, 0.28));
+    }
+    for (Row& r : rows) {
+      r.experiment = experiment;
+      r.run = "run-" + std::to_string(r.lr);
+    }
+    sel = SelectLr(rows);
+    ASSERT_EQ(sel.size(), 1U);
+    EXPECT_EQ(sel.begin()->second.lr, best ? 1e-3 : 1e-4);
+  }
+}
+
 TEST(LabResults, DivergedRunIsValidJsonAndCountsAsInfinity) {
   // A NaN loss is written as null with "diverged": true, and reads back as +inf.
   Row r = MakeRow("elu", 1e3, 1, 2, "val", std::nan(""), 0.0);

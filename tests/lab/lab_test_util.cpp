@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
@@ -37,7 +38,7 @@ std::string ReadFile(const fs::path& file) {
   return s.str();
 }
 
-int StartLab(const std::vector<std::string>& args, const fs::path& log_file) {
+int StartProgram(const std::vector<std::string>& args, const fs::path& log_file, const Env& env) {
   const pid_t pid = ::fork();
   if (pid == 0) {
     const int fd = ::open(log_file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -46,29 +47,59 @@ int StartLab(const std::vector<std::string>& args, const fs::path& log_file) {
       ::dup2(fd, STDERR_FILENO);
       ::close(fd);
     }
-    std::vector<char*> argv;
-    std::string exe = GELU_LAB_EXE;
-    argv.push_back(exe.data());
+    std::vector<std::string> launcher;
+    for (char** e = environ; *e != nullptr; ++e) {
+      const std::string kv = *e;
+      const std::string name = kv.substr(0, kv.find('='));
+      for (const char* prefix :
+           {"OMPI_COMM_WORLD_", "PMI_", "PMIX_", "SLURM_", "MPI_LOCALNRANKS"}) {
+        if (name.rfind(prefix, 0) == 0) launcher.push_back(name);
+      }
+    }
+    for (const auto& name : launcher) ::unsetenv(name.c_str());
+    for (const auto& [name, value] : env) ::setenv(name.c_str(), value.c_str(), 1);
     std::vector<std::string> copy = args;
+    std::vector<char*> argv;
     for (auto& a : copy) argv.push_back(a.data());
     argv.push_back(nullptr);
-    ::execv(exe.c_str(), argv.data());
+    ::execv(argv[0], argv.data());
     ::_exit(127);
   }
   return pid;
 }
 
-Result RunLab(const std::vector<std::string>& args) {
-  const fs::path log =
-      fs::temp_directory_path() / ("gelu_lab_log_" + std::to_string(::getpid()) + ".txt");
-  const int pid = StartLab(args, log);
+int StartLab(const std::vector<std::string>& args, const fs::path& log_file, const Env& env) {
+  std::vector<std::string> all = {GELU_LAB_EXE};
+  all.insert(all.end(), args.begin(), args.end());
+  return StartProgram(all, log_file, env);
+}
+
+Result Wait(int pid, const fs::path& log_file) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   Result r;
   r.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
-  r.output = ReadFile(log);
+  r.output = ReadFile(log_file);
+  return r;
+}
+
+Result RunLab(const std::vector<std::string>& args, const Env& env) {
+  const fs::path log =
+      fs::temp_directory_path() / ("gelu_lab_log_" + std::to_string(::getpid()) + ".txt");
+  Result r = Wait(StartLab(args, log, env), log);
   fs::remove(log);
   return r;
+}
+
+fs::path FindOnPath(const std::string& name) {
+  const char* path = std::getenv("PATH");
+  std::istringstream dirs(path != nullptr ? path : "");
+  std::string dir;
+  while (std::getline(dirs, dir, ':')) {
+    const fs::path p = fs::path(dir.empty() ? "." : dir) / name;
+    if (::access(p.c_str(), X_OK) == 0) return p;
+  }
+  return {};
 }
 
 }  // namespace gelu::lab::test

@@ -5,6 +5,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace gelu::lab::test {
@@ -33,9 +34,21 @@ struct Result {
   int exit_code = -1;
   std::string output;  // stdout and stderr together
 };
+// Variables set for a started program. Launcher variables of the test's own environment
+// (OMPI_COMM_WORLD_*, PMI_*, PMIX_*, SLURM_*, MPI_LOCALNRANKS) are removed first, so that a test
+// suite run inside mpirun or a Slurm job does not shard the tests' sweeps.
+using Env = std::vector<std::pair<std::string, std::string>>;
 // Runs gelu-lab with args and waits for it.
-Result RunLab(const std::vector<std::string>& args);
+Result RunLab(const std::vector<std::string>& args, const Env& env = {});
 // Starts gelu-lab with args (output to log_file) and returns its pid.
-int StartLab(const std::vector<std::string>& args, const std::filesystem::path& log_file);
+int StartLab(const std::vector<std::string>& args, const std::filesystem::path& log_file,
+             const Env& env = {});
+// Starts any program (args[0] = its path) with output to log_file; returns its pid.
+int StartProgram(const std::vector<std::string>& args, const std::filesystem::path& log_file,
+                 const Env& env = {});
+// Waits for a started process; its output is log_file's content.
+Result Wait(int pid, const std::filesystem::path& log_file);
+// The path of `name` on $PATH, or empty.
+std::filesystem::path FindOnPath(const std::string& name);
 
 }  // namespace gelu::lab::test

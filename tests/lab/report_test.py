@@ -368,6 +368,13 @@ class ReportTest(unittest.TestCase):
                          ["twitter_pos: unknown plot kind 'tag_curves' in experiments.json; a "
                           "generic per-epoch loss figure instead"])
 
+    def test_no_checkpoint_text_without_checkpoint(self):
+        # experiments.json without "checkpoint" (older gelu-lab): final epochs, the old texts.
+        for text in (without_images(self.html), (self.dir / "report.md").read_text()):
+            self.assertNotIn("best validation epoch", text)
+            self.assertIn("Final test values are those of the last evaluated epoch of each run. "
+                          "Median over seeds", text)
+
     def test_order_of_experiments_json(self):
         self.assertEqual(re.findall(r"<h2 id='([^']+)'>", self.html),
                          ["mnist_classify", "mnist_soi", "mnist_autoencoder", "mnist_noise",
@@ -657,6 +664,248 @@ class VariantsTest(unittest.TestCase):
         g = row_of(parse_tables(html)["mnist_classify: final test results, no dropout (keep "
                                       "1.0), 4 epochs"], "GELU")
         self.assertEqual(g["mean ± std (%)"], "2.31 ± 0.36")
+
+
+# ----------------------------------------------------------------------------------------------
+# experiments.json's "checkpoint": "best_val_error": each run counts at its best validation epoch.
+
+CKPT_EXP = {"name": "twitter_pos", "figure": "text", "summary": "Tagging, early stopping.",
+            "task": "classify", "reuses": "", "metrics": ["loss", "error"],
+            "loss_name": "log loss", "plot": "curves_by_dropout", "select": "lr",
+            "splits": ["train", "val", "test"], "checkpoint": "best_val_error", "paper": ""}
+# The same gelu runs in an experiment that keeps the final epoch (explicitly "final").
+FINAL_EXP = dict(CKPT_EXP, name="tag_final", summary="The same, final epoch.", select="none",
+                 checkpoint="final")
+CK_DROPOUT, CK_EPOCHS = 0.2, 5  # keep 0.8
+# Validation error per epoch 1..5 at lr 1e-3, seeds 1, 2, 3. Best epochs: gelu 3, 2 (a tie
+# with epoch 4: the earliest counts), 5 (the last); relu 3, 3, 4. At lr 1e-4 every run has
+# 0.40 - 0.02 * epoch (best: epoch 5), except relu seed 3, which diverges at epoch 4.
+CK_VAL_ERR = {
+    "gelu": ((0.30, 0.20, 0.15, 0.18, 0.19), (0.30, 0.16, 0.17, 0.16, 0.18),
+             (0.30, 0.25, 0.20, 0.19, 0.17)),
+    "relu": ((0.30, 0.22, 0.18, 0.21, 0.22), (0.30, 0.21, 0.19, 0.20, 0.20),
+             (0.30, 0.24, 0.23, 0.22, 0.23)),
+}
+
+
+def ck_rows(act, lr, seed):
+    """[(epoch, split, loss, error)] of one run; loss None = diverged."""
+    slow = lr == 1e-4
+    rows = []
+    for ep in range(1, CK_EPOCHS + 1):
+        if (act, slow, seed, ep) == ("relu", True, 3, 4):
+            rows += [(ep, s, None, None) for s in ("train", "val", "test")]
+            break
+        ve = 0.40 - 0.02 * ep if slow else CK_VAL_ERR[act][seed - 1][ep - 1]
+        # lr 1e-3 overfits the loss (it rises) while its error is lower: the loss alone would
+        # pick lr 1e-4 (0.50 < 0.66); gelu-lab picks by the error (0.16 < 0.30).
+        vl = 0.55 - 0.01 * ep if slow else 0.60 + 0.02 * ep + (0.01 if act == "relu" else 0)
+        te = (0.10 if act == "gelu" else 0.12) + 0.01 * ep + 0.001 * seed + (0.05 if slow else 0)
+        tl = (0.40 if act == "gelu" else 0.45) + 0.02 * ep + 0.01 * seed + (0.1 if slow else 0)
+        rows += [(ep, "train", 1.0 / ep, 0.3 / ep), (ep, "val", vl, ve), (ep, "test", tl, te)]
+    return rows
+
+
+def gelu_lab_checkpoint(rows, best_val):
+    """The epoch gelu-lab takes (results.cpp FinalRows): the last, or the lowest validation
+    error (ties: the earliest) among the rows that did not diverge."""
+    val = [(e, ep) for ep, split, loss, e in rows if split == "val" and loss is not None]
+    return min(val)[1] if best_val and val else max(r[0] for r in rows)
+
+
+def build_checkpoint_results(root):
+    res = Results(root)
+    for exp, best_val, acts, lrs in ((CKPT_EXP, True, ("gelu", "relu"), (1e-3, 1e-4)),
+                                     (FINAL_EXP, False, ("gelu",), (1e-3,))):
+        for act in acts:
+            for lr in lrs:
+                errs, losses = [], []
+                for seed in (1, 2, 3):
+                    rows = ck_rows(act, lr, seed)
+                    res.run(exp["name"], act, lr, CK_DROPOUT, seed, CK_EPOCHS, rows)
+                    at = [r for r in rows if r[0] == gelu_lab_checkpoint(rows, best_val)
+                          and r[1] == "test"][0]
+                    diverged = any(r[2] is None for r in rows)
+                    errs.append(None if diverged else at[3])
+                    losses.append(None if diverged else at[2])
+                res.summarize(exp["name"], act, CK_DROPOUT, lr, CK_EPOCHS, errs, losses)
+    # gelu-lab's choice by the median validation error at the best epochs: lr 1e-3 for both
+    # (gelu 0.15, 0.16, 0.17 -> 0.16 against 0.30; relu 0.18, 0.19, 0.22 -> 0.19 against
+    # 0.30, 0.30, +inf -> 0.30); val_loss_median: the median validation loss at those epochs:
+    # gelu 0.66, 0.64, 0.70 -> 0.66; relu 0.67, 0.67, 0.69 -> 0.67.
+    selection = [["twitter_pos", "gelu", CK_DROPOUT, 1e-3, 3, 0.66, CK_EPOCHS, 0, 0, 0],
+                 ["twitter_pos", "relu", CK_DROPOUT, 1e-3, 3, 0.67, CK_EPOCHS, 0, 0, 0]]
+    res.write_csvs(selection, experiments=[CKPT_EXP, FINAL_EXP], claims=False)
+    return res
+
+
+CK_TABLE = ("twitter_pos: test results, values at each run's best validation epoch, dropout "
+            "keep rate = 0.8, 5 epochs")
+CK_SEL = ("twitter_pos: selection.csv (gelu-lab's choice), 5 epochs (values at each run's best "
+          "validation epoch)")
+
+
+class CheckpointTest(unittest.TestCase):
+    """A folder whose twitter_pos says "checkpoint": "best_val_error" in experiments.json."""
+
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = Path(tempfile.mkdtemp(prefix="gelu_report_ckpt_"))
+        cls.base = cls.tmp / "base"
+        build_checkpoint_results(cls.base)
+        cls.proc = run_report(cls.base)
+        cls.html = (cls.base / "report.html").read_text() if cls.proc.returncode == 0 else ""
+        cls.tables = parse_tables(cls.html)
+
+    @classmethod
+    def tearDownClass(cls):
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def table(self, caption, tables=None):
+        tables = self.tables if tables is None else tables
+        self.assertIn(caption, tables, sorted(tables))
+        return tables[caption]
+
+    def variant(self, name):
+        d = self.tmp / name
+        shutil.copytree(self.base, d)
+        for f in ("report.html", "report.md", "tables.csv"):
+            (d / f).unlink()
+        shutil.rmtree(d / "figures")
+        return d
+
+    def test_consistency_check_passes(self):
+        # summary.csv and selection.csv were written with the checkpoint rule: the report's
+        # recomputed means, stds and medians agree with them, so nothing is worth a warning.
+        self.assertEqual(self.proc.returncode, 0, self.proc.stderr)
+        self.assertNotIn("warning", self.proc.stderr)
+        self.assertNotIn("Warnings while reading", self.html)
+
+    def test_test_values_at_best_validation_epoch(self):
+        g = row_of(self.table(CK_TABLE), "GELU")
+        # gelu test error 0.10 + 0.01 epoch + 0.001 seed at the best epochs 3, 2, 5:
+        # 0.131, 0.122, 0.153 -> median 13.10% (the final epoch would give 0.151, 0.152, 0.153
+        # -> 15.20%; taking epoch 4 for seed 2's tie would give 14.20%); mean 0.135333,
+        # std sqrt(((-0.004333)^2 + (-0.013333)^2 + 0.017667^2) / 2) = 0.015948,
+        # half-width 4.302653 * 0.015948 / 1.73205 = 0.039617 -> [9.5717, 17.4950]% (17.49499).
+        self.assertEqual(g["lr"], "0.001")
+        self.assertEqual(g["seeds"], "3")
+        self.assertEqual(g["median test error (%)"], "13.10")
+        self.assertEqual(g["mean ± std (%)"], "13.53 ± 1.59")
+        self.assertEqual(g["95% CI of mean (%)"], "[9.57, 17.49]")
+        # test loss 0.40 + 0.02 epoch + 0.01 seed: 0.47, 0.46, 0.53 -> median 0.47.
+        self.assertEqual(g["median test log loss"], "0.4700")
+        r = row_of(self.table(CK_TABLE), "ReLU")
+        # relu 0.12 + 0.01 epoch + 0.001 seed at epochs 3, 3, 4: 0.151, 0.152, 0.163; minus gelu
+        # per seed: 0.020, 0.030, 0.010 -> mean 2.00 pp, std 1.00 pp, half-width
+        # 4.302653 * 1.0 / 1.73205 = 2.4841 pp -> [-0.48, 4.48]; GELU lower on every seed.
+        self.assertEqual(r["median test error (%)"], "15.20")
+        self.assertEqual(r["Δ test error vs GELU, mean (pp)"], "2.00")
+        self.assertEqual(r["95% CI"], "[-0.48, 4.48]")
+        self.assertEqual(r["seeds: lower / GELU lower / tie"], "0 / 3 / 0 of 3")
+        with open(self.base / "tables.csv", newline="") as f:
+            hit = [x for x in csv.DictReader(f) if x["experiment"] == "twitter_pos"
+                   and x["activation"] == "gelu" and x["metric"] == "test_error"
+                   and x["table"] == "final_test" and x["statistic"] == "median"]
+        self.assertEqual([float(x["value"]) for x in hit], [0.131])
+
+    def test_final_checkpoint_unchanged(self):
+        # The same gelu runs in an experiment marked "final": the last epoch's 0.151, 0.152, 0.153.
+        t = self.table("tag_final: final test results, per learning rate, dropout keep rate = "
+                       "0.8, 5 epochs")
+        self.assertEqual(row_of(t, "GELU")["median test error (%)"], "15.20")
+
+    def test_selection_shown_with_its_criterion(self):
+        t = self.table(CK_SEL)
+        g = row_of(t, "GELU")
+        self.assertEqual(g["selected lr"], "0.001")  # selection.csv's, although the loss says 1e-4
+        self.assertEqual(g["median validation loss at best validation epoch"], "0.6600")
+        # validation errors at the best epochs 0.15, 0.16, 0.17.
+        self.assertEqual(g["median validation error (%) at best validation epoch (the criterion)"],
+                         "16.00")
+        self.assertEqual(row_of(t, "ReLU")["median validation error (%) at best validation epoch "
+                                           "(the criterion)"], "19.00")
+
+    def test_rule_is_stated(self):
+        md = (self.base / "report.md").read_text()
+        sel = re.search(r"<p class='note'><b>Selection.</b>(.*?)</p>", self.html).group(1)
+        self.assertIn("(here: twitter_pos) take each run's values at its best validation epoch",
+                      sel)
+        self.assertIn("median validation error</b> at that epoch", sel)
+        self.assertIn("Selection: ", md)
+        self.assertIn("(here: twitter_pos) take each run's values at its best validation epoch",
+                      md)
+        self.assertIn("Statistics: Final test values are those of the last evaluated epoch of "
+                      "each run (twitter_pos: values at each run's best validation epoch", md)
+        # In the section itself: the checkpoint note, the statistics and the setup.
+        i, j = self.html.index("<h2 id='twitter_pos'>"), self.html.index("<h2 id='tag_final'>")
+        section = self.html[i:j]
+        self.assertIn("<b>Checkpoint.</b>", section)
+        self.assertIn("Test values are those of each run's best validation epoch", section)
+        self.assertIn("by the lowest median over seeds of the <b>validation error</b>", section)
+        # best epochs over the 12 runs: 2, 3, 3, 3, 3, 4, 5 x 6 -> median 4.5.
+        self.assertIn("<dt>checkpoint</dt><dd>values at each run&#x27;s best validation epoch "
+                      "(lowest validation error; ties: the earliest epoch); over the runs: "
+                      "epochs 2..5, median 4.5</dd>", section)
+        self.assertIn("figures/twitter_pos.png: panels: log loss (dropout keep rate = 0.8); "
+                      "curves: every epoch; tables: values at each run&#x27;s best validation "
+                      "epoch<", section)
+        tail = self.html[j:]
+        self.assertNotIn("<b>Checkpoint.</b>", tail)
+        self.assertIn("Final test values are those of the last evaluated epoch", tail)
+
+    def test_real_mismatch_still_warns(self):
+        d = self.variant("median_differs")
+        text = (d / "summary.csv").read_text().splitlines()
+        i = next(k for k, line in enumerate(text)
+                 if line.startswith("twitter_pos,gelu,0.2,0.001,"))
+        cells = text[i].split(",")
+        cells[13] = "0.152"  # test_error_median: the final epoch's, not the best epoch's 0.131
+        text[i] = ",".join(cells)
+        (d / "summary.csv").write_text("\n".join(text) + "\n")
+        p = run_report(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertEqual(re.findall(r"warning: (.*)", p.stderr),
+                         ["summary.csv: twitter_pos, gelu, keep 0.8, lr 0.001, 5 epochs: "
+                          "test_error_median is 0.152, the runs give 0.131 (values at each run's "
+                          "best validation epoch)"])
+
+    def test_without_checkpoint_field_as_before(self):
+        """An older experiments.json without "checkpoint": every run at its final epoch, as the
+        report always did; this folder's files were written with the checkpoint, so the check
+        reports the disagreement."""
+        d = self.variant("no_checkpoint")
+        doc = json.loads((d / "experiments.json").read_text())
+        for e in doc["experiments"]:
+            del e["checkpoint"]
+        (d / "experiments.json").write_text(json.dumps(doc))
+        p = run_report(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        html = (d / "report.html").read_text()
+        tables = parse_tables(html)
+        g = row_of(self.table("twitter_pos: final test results, dropout keep rate = 0.8, 5 "
+                              "epochs", tables), "GELU")
+        self.assertEqual((g["lr"], g["median test error (%)"]), ("0.001", "15.20"))
+        self.assertIn("median final validation loss",
+                      self.table("twitter_pos: selection.csv (gelu-lab's choice), 5 epochs",
+                                 tables)[0])
+        self.assertNotIn("best validation epoch", without_images(html))
+        self.assertNotIn("best validation epoch", (d / "report.md").read_text())
+        self.assertIn("summary.csv: twitter_pos, gelu, keep 0.8, lr 0.001, 5 epochs: "
+                      "test_error_median is 0.131, the runs give 0.152", p.stderr)
+        # selection.csv's val_loss_median is at the best epochs (0.66); the final epoch: 0.70.
+        self.assertIn("selection.csv: twitter_pos, gelu, 5 epochs: val_loss_median 0.66, the "
+                      "runs give 0.7", p.stderr)
+
+    def test_unknown_checkpoint_warns(self):
+        d = self.variant("unknown_checkpoint")
+        doc = json.loads((d / "experiments.json").read_text())
+        doc["experiments"][0]["checkpoint"] = "best_val_loss"
+        (d / "experiments.json").write_text(json.dumps(doc))
+        p = run_report(d)
+        self.assertEqual(p.returncode, 0, p.stderr)
+        self.assertIn("experiments.json: twitter_pos: unknown checkpoint 'best_val_loss' (known: "
+                      "final, best_val_error); each run's final epoch is used", p.stderr)
 
 
 class ErrorCasesTest(unittest.TestCase):
