@@ -323,6 +323,33 @@ TEST(LabTwpos, VectorFileGoodLines) {
       7.0F);
 }
 
+// gelu-lab run --vectors FILE: the file reaches the loader (the data set is named after it); a
+// missing file is named; the MNIST experiments refuse the flag.
+TEST(LabTwpos, VectorsFlagOfTheCommandLine) {
+  TempDir dir("tw");
+  WriteSampleTwpos(dir.path());  // enough tokens for a batch of 16
+  const fs::path vectors = dir.path() / "mine.txt";
+  Write(vectors, VectorLine("UUUNKKK", -1) + VectorLine("</s>", -2) + VectorLine("Hello", 0.5));
+  const std::vector<std::string> common = {"--activations", "gelu", "--seeds", "1", "--epochs", "1",
+                                           "--lr",          "1e-3", "--jobs",  "1"};
+  auto args = [&](const std::string& exp, const fs::path& v, const std::string& out) {
+    std::vector<std::string> a = {"run",       exp,        "--data", dir.path().string(),
+                                  "--vectors", v.string(), "--out",  (dir.path() / out).string()};
+    a.insert(a.end(), common.begin(), common.end());
+    return a;
+  };
+  const test::Result ok = test::RunLab(args("twitter_pos", vectors, "out1"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.output;
+  EXPECT_NE(ok.output.find("+mine.txt"), std::string::npos) << ok.output;
+  const test::Result missing = test::RunLab(args("twitter_pos", dir.path() / "nope.txt", "out2"));
+  EXPECT_NE(missing.exit_code, 0);
+  EXPECT_NE(missing.output.find("nope.txt"), std::string::npos) << missing.output;
+  const test::Result mnist = test::RunLab(args("mnist_classify", vectors, "out3"));
+  EXPECT_NE(mnist.exit_code, 0);
+  EXPECT_NE(mnist.output.find("--vectors"), std::string::npos) << mnist.output;
+  EXPECT_FALSE(fs::exists(dir.path() / "out3" / "runs")) << "a refused run wrote results";
+}
+
 TEST(LabTwpos, VectorFileBadLinesNameFileAndLine) {
   TempDir dir("tw");
   const std::string head = VectorLine("UUUNKKK", 0) + VectorLine("</s>", 0);
